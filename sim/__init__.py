@@ -1,0 +1,4 @@
+"""cxsim: an agent-based simulation of how the people inside a B2B service company shape
+what its customers experience."""
+
+__version__ = "0.1.0"

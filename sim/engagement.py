@@ -1,0 +1,51 @@
+"""Employee engagement by job demands-resources (Bakker & Demerouti 2007).
+
+Each week engagement moves a share of the way toward an equilibrium set by the person's own
+disposition plus job resources minus hindrance demands::
+
+    E* = disposition
+         + w_support     * (leader support     - 0.5)      # leadership as a job resource
+         + w_recognition * (leader recognition - 0.5)      # contingent reward
+         + w_incentive   * cx_incentives                   # seed 004: CX in the reward system
+         + w_peer        * (collaborators' engagement - 0.5)  # crossover (Bakker et al. 2006)
+         + w_customer    * (served accounts' satisfaction - 0.7)  # Schneider et al. 1998
+         - w_overload    * max(0, utilisation - 1)         # hindrance demand (Crawford et al. 2010)
+         - w_complaint   * open complaints
+    E <- E + rate * (E* - E) + noise
+
+Leadership style thus reaches customers only through people, as seed 000 has it: "the way
+leaders treat their people is reflective of how people treat their customers".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import CXModel
+
+
+def engagement_phase(model: CXModel) -> None:
+    """Phase 2: move every employee's engagement toward its resource-demand equilibrium."""
+    w = model.workforce
+    p = model.params.engagement
+    filled = w.filled.astype(float)
+    peers_engaged = w.adjacency @ (w.engagement * filled)
+    peers = w.adjacency @ filled
+    peer_mean = np.divide(peers_engaged, peers, out=np.full(w.size, 0.5), where=peers > 0)
+    w.utilisation += p.workload_memory * (w.load - w.utilisation)
+    target = (
+        w.disposition
+        + p.leader_support_weight * (model.unit_trait("support") - 0.5)
+        + p.recognition_weight * (model.unit_trait("recognition") - 0.5)
+        + p.cx_incentive_weight * float(model.spec.policies.cx_incentives)
+        + p.peer_weight * (peer_mean - 0.5)
+        + p.customer_weight * (model.portfolio_satisfaction() - 0.7)
+        - p.overload_weight * np.maximum(0.0, w.utilisation - 1.0)
+        - p.complaint_weight * w.open_complaints
+    )
+    noise = model.rng.normal(0.0, p.noise_sd, w.size) if p.noise_sd > 0 else 0.0
+    updated = w.engagement + p.adjustment_rate * (np.clip(target, 0.0, 1.0) - w.engagement) + noise
+    w.engagement = np.where(w.filled, np.clip(updated, 0.0, 1.0), w.engagement)

@@ -1,0 +1,399 @@
+"""The customer journey: channels per stage, touchpoints, and transitions between stages.
+
+Seed 003 gives the journey of a B2B service company in four stages — pre-purchase, purchase,
+delivery and maintenance — each with its own channels, which narrow as the journey proceeds:
+many in pre-purchase, face-to-face and email in purchase, face-to-face and chat in delivery,
+email tickets in maintenance. Sales serves the first two stages, delivery the third, the
+application-maintenance (support) team the fourth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.customers import (
+    DELIVERY_STAGE,
+    LOST,
+    MAINTENANCE,
+    PRE_PURCHASE,
+    PURCHASE,
+    STAGE_UNIT,
+    STAGES,
+)
+from sim.organisation import DELIVERY, SALES, SUPPORT
+
+if TYPE_CHECKING:
+    from sim.model import CXModel
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A way a customer meets the company at one stage.
+
+    richness: media richness, face-to-face highest (Daft & Lengel 1986).
+    load: capacity units one touchpoint takes from the serving employee (its cost).
+    response_days: typical delay before the customer gets an answer.
+    share: the channel's share of the stage's touchpoints (seed 003's account of the case).
+    """
+
+    stage: int
+    name: str
+    share: float
+    richness: float
+    load: float
+    response_days: float
+
+    @property
+    def key(self) -> str:
+        return f"{STAGES[self.stage]}.{self.name}"
+
+
+CHANNELS: tuple[Channel, ...] = (
+    # pre-purchase (seed 003: principal's salespeople, LinkedIn/Twitter, events and fairs,
+    # seminars and webinars, website and blog, face-to-face and online meetings)
+    Channel(PRE_PURCHASE, "partner_salespeople", 0.25, 0.60, 0.30, 3.0),
+    Channel(PRE_PURCHASE, "social", 0.15, 0.25, 0.05, 1.0),
+    Channel(PRE_PURCHASE, "events", 0.10, 0.80, 0.50, 0.0),
+    Channel(PRE_PURCHASE, "webinars", 0.10, 0.50, 0.20, 0.0),
+    Channel(PRE_PURCHASE, "website", 0.20, 0.20, 0.02, 1.0),
+    Channel(PRE_PURCHASE, "meetings", 0.20, 0.85, 1.00, 2.0),
+    # purchase (seed 003: face-to-face meetings, email)
+    Channel(PURCHASE, "face_to_face", 0.60, 1.00, 1.00, 2.0),
+    Channel(PURCHASE, "email", 0.40, 0.35, 0.40, 1.0),
+    # delivery (seed 003: face-to-face meetings, chat such as Teams or Slack)
+    Channel(DELIVERY_STAGE, "face_to_face", 0.50, 1.00, 1.00, 2.0),
+    Channel(DELIVERY_STAGE, "chat", 0.50, 0.55, 0.50, 0.2),
+    # maintenance (seed 003: email is the only channel, for tickets)
+    Channel(MAINTENANCE, "email_tickets", 1.00, 0.30, 1.00, 1.0),
+)
+CHANNEL_KEYS = tuple(c.key for c in CHANNELS)
+CHANNEL_STAGE = np.array([c.stage for c in CHANNELS])
+CHANNEL_UNIT = STAGE_UNIT[CHANNEL_STAGE]
+RICHNESS = np.array([c.richness for c in CHANNELS])
+LOAD = np.array([c.load for c in CHANNELS])
+RESPONSE_WEEKS = np.array([c.response_days for c in CHANNELS]) / 7.0
+#: per stage, the first channel index and the cumulative shares of its channels
+_FIRST = np.array([min(i for i, c in enumerate(CHANNELS) if c.stage == s) for s in range(len(STAGES))])
+_CUM = np.ones((len(STAGES), max(np.bincount(CHANNEL_STAGE))))
+for _s in range(len(STAGES)):
+    _shares = np.array([c.share for c in CHANNELS if c.stage == _s])
+    assert abs(_shares.sum() - 1.0) < 1e-9, f"channel shares of {STAGES[_s]} must add up to 1"
+    _CUM[_s, : _shares.size] = np.cumsum(_shares)
+    _CUM[_s, _shares.size - 1 :] = 2.0  # past the last channel: never chosen beyond it
+
+CAUSES = ("stale_information", "low_engagement", "overload", "unrecovered_failure", "low_skill")
+#: engagement and skill at or above this level are not counted as a shortfall
+REFERENCE_LEVEL = 0.7
+
+
+@dataclass
+class Touchpoints:
+    """This week's touchpoints, one row each, sorted by account; plus per-account aggregates."""
+
+    account: np.ndarray
+    stage: np.ndarray
+    channel: np.ndarray
+    server: np.ndarray
+    stand_in: np.ndarray
+    quality: np.ndarray
+    failed: np.ndarray
+    recovered: np.ndarray
+    cause: np.ndarray
+    info_age: np.ndarray
+    stale: np.ndarray
+    touched: np.ndarray  # unique accounts touched
+    starts: np.ndarray  # first touchpoint row of each touched account
+    touched_stage: np.ndarray
+    touched_quality: np.ndarray  # mean quality per touched account
+
+    @property
+    def size(self) -> int:
+        return self.account.size
+
+
+def touchpoint_rates(model: CXModel) -> np.ndarray:
+    """Touchpoints per account-week for each stage."""
+    j = model.params.journey
+    return np.array(
+        [j.pre_purchase_touchpoints, j.purchase_touchpoints, j.delivery_touchpoints, j.maintenance_touchpoints]
+    )
+
+
+def touchpoint_phase(model: CXModel) -> Touchpoints:
+    """Phase 3: every account meets the company; capacity-limited employees serve it.
+
+    Each account in a stage has a Poisson number of touchpoints at its stage's rate, over a
+    channel drawn from the stage's channel mix. The account's team member in the responsible
+    unit serves it; a vacant seat is covered by a random colleague of the unit (a stand-in who
+    knows only what the unit has heard). Perceived quality::
+
+        q = base + w_e*engagement + w_s*skill + w_o*service_orientation + w_r*richness
+            - stale_penalty * (1 - exp(-missing_weeks / tau))   # customer repeats themselves
+            - overload_penalty * overload - slow_response * response_weeks * (1 + overload)
+
+    A service failure happens with probability base * process multiplier * (1 + gain*overload)
+    * (1 - protection*skill) (Oliva & Sterman 2001: errors rise with work pressure). An
+    empowered, engaged employee recovers it on the spot more often (seed 004); otherwise it
+    escalates into an open complaint. The cause of each touchpoint's shortfall is kept for the
+    detractors' why (seed 002).
+    """
+    acc, w, rng = model.accounts, model.workforce, model.rng
+    sv = model.params.service
+    t = model.steps
+    rows = np.flatnonzero(acc.in_journey())
+    counts = rng.poisson(touchpoint_rates(model)[acc.stage[rows]])
+    keep = counts > 0
+    touched, counts = rows[keep], counts[keep]
+    account = np.repeat(touched, counts)
+    n = account.size
+    stage = acc.stage[account].astype(np.int64)
+    channel = _FIRST[stage] + (rng.random(n)[:, None] >= _CUM[stage]).sum(axis=1)
+    unit = STAGE_UNIT[stage]
+    owner = acc.team[account, unit]
+    stand_in = (owner < 0) | ~w.filled[np.maximum(owner, 0)]
+    server = owner.copy()
+    if stand_in.any():
+        server[stand_in] = model.random_colleagues(unit[stand_in])
+    stand_in &= server >= 0
+    server = np.maximum(server, 0)
+
+    capacity = w.capacity * (1.0 - model.params.training.training_time_share * (w.training_left > 0))
+    w.load = np.bincount(server, weights=LOAD[channel], minlength=w.size) / capacity
+    overload = np.maximum(0.0, w.load[server] - 1.0)
+
+    knows = np.where(stand_in, acc.pool[account, unit], acc.known[account, unit])
+    missing = np.maximum(0, acc.news[account] - knows)
+    stale = missing > 0
+    stale_loss = sv.stale_penalty * stale * (1.0 - np.exp(-missing / sv.stale_time_constant))
+    info_age = np.minimum(t - knows, model.params.information.info_age_cap_weeks)
+    eng, skill = w.engagement[server], w.skill[server]
+    overload_loss = sv.overload_penalty * overload + sv.slow_response_penalty * RESPONSE_WEEKS[channel] * (1 + overload)
+    quality = (
+        sv.base_quality
+        + rng.normal(0.0, sv.perception_noise_sd, n)
+        + sv.engagement_weight * eng
+        + sv.skill_weight * skill
+        + sv.orientation_weight * w.orientation[server]
+        + sv.richness_weight * RICHNESS[channel]
+        - stale_loss
+        - overload_loss
+    )
+
+    p_fail = sv.base_failure_rate * model.process_multiplier[channel] * (1 + sv.overload_failure_gain * overload)
+    p_fail *= 1.0 - sv.skill_failure_protection * skill
+    if model.spec.policies.user_stories:
+        p_fail *= np.where(stage == DELIVERY_STAGE, 1.0 - model.params.information.user_stories_failure_cut, 1.0)
+    u = rng.random((2, n))
+    failed = u[0] < p_fail
+    p_recover = sv.base_recovery_rate + model.spec.policies.empowerment * sv.empowered_recovery_rate * eng
+    recovered = failed & (u[1] < p_recover)
+    unrecovered = failed & ~recovered
+    first = acc.last_failure[account] < t - model.params.measurement.why_window_weeks
+    quality -= np.where(recovered, sv.recovered_quality_loss - sv.recovery_paradox_bonus * first, 0.0)
+    quality -= sv.failure_quality_loss * unrecovered
+    np.clip(quality, 0.0, 1.0, out=quality)
+
+    shortfall = np.stack(
+        [
+            stale_loss,
+            sv.engagement_weight * np.maximum(0.0, REFERENCE_LEVEL - eng),
+            overload_loss,
+            sv.failure_quality_loss * unrecovered,
+            sv.skill_weight * np.maximum(0.0, REFERENCE_LEVEL - skill),
+        ]
+    )
+    cause = shortfall.argmax(axis=0)
+
+    acc.last_failure[account[failed]] = t
+    _open_complaints(model, account[unrecovered], server[unrecovered])
+    _learn_from_touchpoints(model, account, unit, stand_in, t)
+
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    mean_q = np.add.reduceat(quality, starts) / counts if n else np.zeros(0)
+    return Touchpoints(
+        account=account,
+        stage=stage,
+        channel=channel,
+        server=server,
+        stand_in=stand_in,
+        quality=quality,
+        failed=failed,
+        recovered=recovered,
+        cause=cause,
+        info_age=info_age.astype(float),
+        stale=stale,
+        touched=touched,
+        starts=starts,
+        touched_stage=acc.stage[touched].astype(np.int64),
+        touched_quality=mean_q,
+    )
+
+
+def _open_complaints(model: CXModel, account: np.ndarray, seat: np.ndarray) -> None:
+    acc = model.accounts
+    new = ~acc.open_complaint[account]
+    account, seat = account[new], seat[new]
+    account, first = np.unique(account, return_index=True)
+    seat = seat[first]
+    acc.open_complaint[account] = True
+    acc.complaint_seat[account] = seat
+    model.workforce.open_complaints += np.bincount(seat, minlength=model.workforce.size)
+    model.counters["complaints"] += account.size
+
+
+def _learn_from_touchpoints(
+    model: CXModel, account: np.ndarray, unit: np.ndarray, stand_in: np.ndarray, t: int
+) -> None:
+    """The server's picture is up to date after the customer has spoken; some touchpoints bring news."""
+    acc = model.accounts
+    own = ~stand_in
+    acc.known[account[own], unit[own]] = t
+    acc.pool[account[stand_in], unit[stand_in]] = t
+    reveals = model.rng.random(account.size) < model.params.information.touchpoint_news_share
+    acc.news[account[reveals]] = t
+
+
+def transition_phase(model: CXModel) -> None:
+    """Phase 6: prospects convert or go cold, deals are won or lost, projects complete.
+
+    * Prospect -> purchase: weekly probability logistic in the pre-purchase experience and the
+      company's reputation (word of mouth); prospects also go cold at a constant rate.
+    * Purchase -> delivery (won) or lost: a deal is decided at ``close_rate`` a week and won
+      with a probability logistic in the purchase experience. A won deal signs an annual
+      contract and is handed from sales to delivery (see :func:`sim.information.handoff`).
+    * Delivery -> maintenance: when the project ends the account passes to a support engineer,
+      without a transfer meeting (seed 003 names none at this step).
+    """
+    acc, rng, t = model.accounts, model.rng, model.steps
+    j = model.params.journey
+    wm = model.params.word_of_mouth
+
+    arrivals = int(rng.poisson(j.marketing_inflow))
+    if arrivals:
+        model.add_prospects(arrivals)
+    pros = np.flatnonzero((acc.stage == PRE_PURCHASE) & (acc.created < t))
+    if pros.size:
+        logit = (
+            _logit(j.conversion_rate)
+            + j.conversion_satisfaction_slope * (acc.satisfaction[pros] - 0.75)
+            + j.reputation_effect * (model.reputation - wm.reputation_reference)
+        )
+        p_conv = _sigmoid(logit)
+        u = rng.random(pros.size)
+        cold = u < j.prospect_dropout
+        conv = ~cold & (u < j.prospect_dropout + p_conv)
+        _end(model, pros[cold], LOST)
+        _enter(model, pros[conv], PURCHASE)
+        model.counters["conversions"] += int(conv.sum())
+
+    deals = np.flatnonzero((acc.stage == PURCHASE) & (acc.stage_since < t))
+    if deals.size:
+        u = rng.random((2, deals.size))
+        decided = u[0] < j.close_rate
+        p_win = _sigmoid(_logit(j.win_rate) + j.win_satisfaction_slope * (acc.satisfaction[deals] - 0.75))
+        won = deals[decided & (u[1] < p_win)]
+        lost = deals[decided & (u[1] >= p_win)]
+        _end(model, lost, LOST)
+        model.counters["deals_lost"] += lost.size
+        if won.size:
+            _sign(model, won)
+
+    maint = np.flatnonzero(acc.stage == MAINTENANCE)
+    if maint.size:
+        p_project = np.minimum(1.0, j.new_project_rate * acc.satisfaction[maint] / 0.75)
+        ordered = maint[rng.random(maint.size) < p_project]
+        if ordered.size:
+            _start_project(model, ordered, prefer_near=acc.team[ordered, SUPPORT])
+            model.counters["new_projects"] += ordered.size
+
+    done = np.flatnonzero((acc.stage == DELIVERY_STAGE) & (acc.project_end <= t))
+    if done.size:
+        _enter(model, done, MAINTENANCE)
+        assign_seats(model, done, SUPPORT, prefer_near=acc.team[done, DELIVERY])
+        acc.known[done, SUPPORT] = acc.pool[done, SUPPORT]
+        model.refresh_ties(done)
+
+
+def _sign(model: CXModel, rows: np.ndarray) -> None:
+    """A won deal: contract, project, and the sales-to-delivery handoff."""
+    from sim.information import handoff
+
+    acc, rng, t = model.accounts, model.rng, model.steps
+    j = model.params.journey
+    values = np.array([s.contract_value for s in model.segment_specs])
+    acc.contract_value[rows] = values[acc.segment[rows]] * rng.lognormal(0.0, 0.3, rows.size)
+    acc.contract_end[rows] = t + j.contract_weeks
+    _start_project(model, rows, prefer_near=acc.team[rows, SALES])
+    handoff(model, rows)
+    model.counters["wins"] += rows.size
+
+
+def _start_project(model: CXModel, rows: np.ndarray, prefer_near: np.ndarray) -> None:
+    """A project starts: a delivery team member is assigned and the project length drawn."""
+    j = model.params.journey
+    acc = model.accounts
+    acc.project_end[rows] = model.steps + model.rng.geometric(1.0 / max(j.project_weeks, 1.0), rows.size)
+    _enter(model, rows, DELIVERY_STAGE)
+    assign_seats(model, rows, DELIVERY, prefer_near=prefer_near)
+    model.refresh_ties(rows)
+
+
+def _enter(model: CXModel, rows: np.ndarray, stage: int) -> None:
+    acc = model.accounts
+    acc.stage[rows] = stage
+    acc.stage_since[rows] = model.steps
+
+
+def _end(model: CXModel, rows: np.ndarray, state: int) -> None:
+    if rows.size:
+        _enter(model, rows, state)
+        model.accounts.ended_at[rows] = model.steps
+        model.close_complaints(rows)
+
+
+def assign_seats(model: CXModel, rows: np.ndarray, unit: int, prefer_near: np.ndarray | None = None) -> None:
+    """Give each account a team member in ``unit``, preferring a collaborator of ``prefer_near``.
+
+    Seed 000 (participant 4): teams form along "collaborative networks". When the previous
+    team member has a collaborator in the unit with room in their portfolio, that person
+    takes the account; otherwise a seat is drawn with probability proportional to its spare
+    room below the unit's target portfolio.
+    """
+    if not rows.size:
+        return
+    acc, w, rng = model.accounts, model.workforce, model.rng
+    seats = model.unit_seats[unit]
+    stage_mask = np.isin(acc.stage, np.flatnonzero(unit == STAGE_UNIT))
+    portfolio = np.bincount(np.maximum(acc.team[stage_mask, unit], 0), minlength=w.size)[seats]
+    target = max(portfolio.mean() * 1.15, 1.0)
+    if unit == DELIVERY:
+        target = max(target, model.params.journey.projects_per_delivery_employee)
+    room = np.maximum(target - portfolio, 0.0) * w.filled[seats] + 1e-3
+    choice = seats[rng.choice(seats.size, size=rows.size, p=room / room.sum())]
+    if prefer_near is not None:
+        nb = w.unit_neighbours[unit]
+        src = np.maximum(prefer_near, 0)
+        deg = (nb.indptr[src + 1] - nb.indptr[src]) * (prefer_near >= 0)
+        has = deg > 0
+        if has.any():
+            off = (rng.random(int(has.sum())) * deg[has]).astype(np.int64)
+            mate = nb.indices[nb.indptr[src[has]] + off]
+            full = np.zeros(w.size)
+            full[seats] = portfolio
+            ok = w.filled[mate] & (full[mate] < target)
+            pick = choice[has]
+            pick[ok] = mate[ok]
+            choice[has] = pick
+    acc.team[rows, unit] = choice
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return float(np.log(p / (1 - p)))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))

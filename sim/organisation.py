@@ -1,0 +1,256 @@
+"""The organisation: units, seats, the collaboration network, and the staffing phase.
+
+An employee occupies a *seat*: a position in a unit and in the collaboration network. When a
+person quits, the seat falls vacant (its accounts are served by stand-ins) until a new hire
+fills it after a delay; the new hire keeps the seat's network position and portfolio but knows
+none of its customers (seed 000 5.4.5: the employee lifecycle; knowledge walks out of the door).
+
+All per-employee state lives in the columnar arrays of :class:`Workforce`; the ``Employee``
+agents are views onto its rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import shortest_path
+
+if TYPE_CHECKING:
+    from sim.model import CXModel
+    from sim.parameters import Parameters
+    from sim.scenario import Scenario
+
+UNITS = ("sales", "delivery", "support")
+SALES, DELIVERY, SUPPORT = 0, 1, 2
+N_UNITS = len(UNITS)
+FAR = 99  # hop count standing for "not reachable"
+
+
+@dataclass
+class Workforce:
+    """Columnar state of every seat (one row per seat)."""
+
+    unit: np.ndarray  # int8, the seat's unit
+    filled: np.ndarray  # bool, a person occupies the seat
+    engagement: np.ndarray  # 0..1, work engagement (Schaufeli & Bakker 2004)
+    disposition: np.ndarray  # 0..1, the person's own engagement level without job factors
+    skill: np.ndarray  # 0..1, know-how
+    skill_ceiling: np.ndarray  # 0..1, where learning on the job (or a licence) leads
+    orientation: np.ndarray  # 0..1, service orientation / emotional intelligence (fixed at hire)
+    utilisation: np.ndarray  # smoothed load / capacity
+    load: np.ndarray  # this week's touchpoint load / capacity
+    hired_at: np.ndarray  # int32 week the current person started
+    training_left: np.ndarray  # weeks of licence training still to go
+    open_complaints: np.ndarray  # escalations this person answers for
+    capacity: np.ndarray  # touchpoints per week before overload
+    adjacency: sp.csr_matrix  # collaboration ties (symmetric, 0/1)
+    degree: np.ndarray  # number of collaborators
+    hops_to_unit: np.ndarray  # (seats, units) hops from the seat to the nearest seat of a unit
+    tie_keys: np.ndarray  # sorted i * n + j for every tie, for vectorised tie look-ups
+    unit_neighbours: list[sp.csr_matrix]  # per unit: ties into that unit only
+    graph: nx.Graph  # the same network for inspection and Mesa's network tools
+
+    @property
+    def size(self) -> int:
+        return self.unit.size
+
+    def tied(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether seats ``i[k]`` and ``j[k]`` are collaborators (vectorised)."""
+        keys = i.astype(np.int64) * self.size + j
+        pos = np.minimum(np.searchsorted(self.tie_keys, keys), self.tie_keys.size - 1)
+        return (self.tie_keys.size > 0) & (self.tie_keys[pos] == keys) & (i >= 0) & (j >= 0)
+
+
+def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
+    """Seats per unit, initial people, and the collaboration network."""
+    units = scenario.organization.units
+    specs = [getattr(units, name) for name in UNITS]
+    sizes = np.array([s.employees for s in specs])
+    unit = np.repeat(np.arange(N_UNITS, dtype=np.int8), sizes)
+    n = unit.size
+    p = scenario.parameters
+    disposition = _draw_disposition(rng, n, p, scenario.policies.recruit_for_attitude, shift=False)
+    orientation = _draw_orientation(rng, n, p, scenario.policies.recruit_for_attitude, initial=True)
+    skill = np.clip(rng.normal(p.staffing.experienced_skill_mean, 0.1, n), 0.05, 0.95)
+    ceiling = np.full(n, p.staffing.skill_ceiling)
+    training = np.zeros(n)
+    licensed = _licensed_units(scenario)
+    for u in licensed:
+        ceiling[unit == u] = p.training.licence_skill
+        training[unit == u] = p.training.licence_weeks
+    adjacency, graph = collaboration_network(
+        sizes,
+        scenario.organization.ties_per_employee,
+        scenario.organization.rewiring,
+        scenario.organization.cross_unit_ties,
+        rng,
+    )
+    coo = adjacency.tocoo()
+    tie_keys = np.sort(coo.row.astype(np.int64) * n + coo.col)
+    unit_neighbours = [_ties_into(adjacency, unit == u) for u in range(N_UNITS)]
+    return Workforce(
+        unit=unit,
+        filled=np.ones(n, dtype=bool),
+        engagement=disposition.copy(),
+        disposition=disposition,
+        skill=skill,
+        skill_ceiling=ceiling,
+        orientation=orientation,
+        utilisation=np.zeros(n),
+        load=np.zeros(n),
+        hired_at=-rng.integers(0, 260, n).astype(np.int32),
+        training_left=training,
+        open_complaints=np.zeros(n),
+        capacity=np.repeat([s.capacity for s in specs], sizes).astype(float),
+        adjacency=adjacency,
+        degree=np.asarray(adjacency.sum(axis=1)).ravel(),
+        hops_to_unit=hops_to_units(adjacency, unit),
+        tie_keys=tie_keys,
+        unit_neighbours=unit_neighbours,
+        graph=graph,
+    )
+
+
+def collaboration_network(
+    sizes: np.ndarray, k: int, rewiring: float, cross_share: float, rng: np.random.Generator
+) -> tuple[sp.csr_matrix, nx.Graph]:
+    """Small-world teams joined by cross-unit ties (seed 000 'collaborative networks', seed 002 silos).
+
+    Each unit is a Watts-Strogatz graph (Watts & Strogatz 1998) of degree ``k``; then each tie
+    has one end moved to a random seat of another unit with probability ``cross_share``, so that
+    share of all ties crosses units. 0 gives perfect silos, 1 a company without unit boundaries.
+    """
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(offsets[-1])
+    rows, cols = [], []
+    for u, size in enumerate(sizes):
+        kk = min(k, size - 1 - (size - 1) % 2) if size > 2 else 0
+        if kk < 2:
+            g = nx.complete_graph(int(size))
+        else:
+            g = nx.watts_strogatz_graph(int(size), kk, rewiring, seed=int(rng.integers(2**31)))
+        e = np.array(g.edges(), dtype=np.int64).reshape(-1, 2) + offsets[u]
+        rows.append(e[:, 0])
+        cols.append(e[:, 1])
+    a = np.concatenate(rows)
+    b = np.concatenate(cols)
+    unit = np.repeat(np.arange(len(sizes)), sizes)
+    other_units = len(sizes) > 1 and n > sizes.max()
+    if other_units and cross_share > 0:
+        move = rng.random(a.size) < cross_share
+        m = int(move.sum())
+        # draw a seat outside the moving end's unit: sample among the n - size(unit) others
+        src_unit = unit[a[move]]
+        outside = n - sizes[src_unit]
+        pick = (rng.random(m) * outside).astype(np.int64)
+        # map pick (0..outside-1) to a seat index skipping the source unit's block
+        start = offsets[src_unit]
+        b[move] = np.where(pick < start, pick, pick + sizes[src_unit])
+    keep = a != b
+    a, b = a[keep], b[keep]
+    data = np.ones(2 * a.size, dtype=np.int8)
+    adj = sp.coo_matrix((data, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)).tocsr()
+    adj.data[:] = 1  # duplicate ties count once
+    adj.sort_indices()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
+    return adj, graph
+
+
+def _ties_into(adjacency: sp.csr_matrix, members: np.ndarray) -> sp.csr_matrix:
+    """The ties of every seat that lead into the given set of seats."""
+    coo = adjacency.tocoo()
+    keep = members[coo.col]
+    out = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape)
+    out.sort_indices()
+    return out
+
+
+def hops_to_units(adjacency: sp.csr_matrix, unit: np.ndarray) -> np.ndarray:
+    """Hops from every seat to the nearest seat of each unit (one breadth-first search per unit).
+
+    A virtual source tied to all seats of the unit turns "nearest member" into one BFS; the
+    result is what news needs to travel before anybody in that unit has heard it.
+    """
+    n = unit.size
+    out = np.empty((n, N_UNITS), dtype=np.int32)
+    coo = adjacency.tocoo()
+    for u in range(N_UNITS):
+        members = np.flatnonzero(unit == u)
+        rows = np.concatenate([coo.row, np.full(members.size, n)])
+        cols = np.concatenate([coo.col, members])
+        ext = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n + 1, n + 1))
+        d = shortest_path(ext, unweighted=True, indices=n, directed=False)[:n] - 1
+        d[~np.isfinite(d)] = FAR
+        out[:, u] = d.astype(np.int32)
+    return out
+
+
+def _licensed_units(scenario: Scenario) -> list[int]:
+    pol = scenario.policies
+    return ([SALES] if pol.licence_to_sell else []) + ([DELIVERY, SUPPORT] if pol.licence_to_deliver else [])
+
+
+def _draw_disposition(rng: np.random.Generator, n: int, p: Parameters, attitude: bool, shift: bool) -> np.ndarray:
+    mean = p.engagement.disposition_mean + (p.training.attitude_shift / 2 if attitude and shift else 0.0)
+    return np.clip(rng.normal(mean, p.engagement.disposition_sd, n), 0.0, 1.0)
+
+
+def _draw_orientation(rng: np.random.Generator, n: int, p: Parameters, attitude: bool, initial: bool) -> np.ndarray:
+    shift = p.training.attitude_shift if attitude and not initial else 0.0
+    return np.clip(rng.normal(0.55 + shift, 0.15, n), 0.0, 1.0)
+
+
+def staffing_phase(model: CXModel) -> None:
+    """Quits (hazard rising as engagement falls) and delayed hires that start with no account knowledge.
+
+    Weekly quit hazard = base * exp(s * (0.5 - engagement)) (Harter et al. 2002: engagement and
+    turnover). A vacancy is filled each week with probability 1 / hiring delay. A new hire brings
+    a fresh disposition and service orientation (raised by recruiting for attitude, seed 004),
+    new-hire skill, and knows nothing about the seat's accounts.
+    """
+    w = model.workforce
+    sp_ = model.params.staffing
+    rng = model.rng
+    hazard = sp_.base_quit_rate * np.exp(sp_.quit_engagement_sensitivity * (0.5 - w.engagement))
+    draws = rng.random(w.size)
+    quits = w.filled & (draws < hazard)
+    fill_p = 1.0 if sp_.hiring_delay_weeks <= 0 else 1.0 / sp_.hiring_delay_weeks
+    hires = ~w.filled & (draws < fill_p)
+    nq, nh = int(quits.sum()), int(hires.sum())
+    model.counters["quits"] += nq
+    model.counters["hires"] += nh
+    if nq:
+        w.filled[quits] = False
+        w.open_complaints[quits] = 0.0
+        model.replace_employee_agents(np.flatnonzero(quits), hired=False)
+    if nh:
+        idx = np.flatnonzero(hires)
+        pol = model.spec.policies
+        p = model.params
+        w.filled[idx] = True
+        w.disposition[idx] = _draw_disposition(rng, nh, p, pol.recruit_for_attitude, shift=True)
+        w.engagement[idx] = w.disposition[idx]
+        w.orientation[idx] = _draw_orientation(rng, nh, p, pol.recruit_for_attitude, initial=False)
+        w.skill[idx] = sp_.new_hire_skill
+        w.utilisation[idx] = 0.0
+        w.hired_at[idx] = model.steps
+        licensed = np.isin(w.unit[idx], _licensed_units(model.spec))
+        w.training_left[idx] = np.where(licensed, p.training.licence_weeks, 0.0)
+        model.forget_seats(idx)
+        model.replace_employee_agents(idx, hired=True)
+
+
+def skill_phase(model: CXModel) -> None:
+    """Learning on the job, faster during licence training (seed 003: licence to sell / deliver)."""
+    w = model.workforce
+    t = model.params.training
+    training = w.training_left > 0
+    rate = np.where(training, 1.0 / t.licence_weeks, model.params.staffing.learning_rate)
+    w.skill += w.filled * rate * np.maximum(0.0, w.skill_ceiling - w.skill)
+    w.training_left = np.maximum(0.0, w.training_left - 1.0)

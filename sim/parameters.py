@@ -1,0 +1,675 @@
+"""Named model parameters: every number the mechanisms use, with its unit and its source.
+
+Each group belongs to one submodel (see docs/ODD.md, "Submodels"). A scenario may override any
+of them under ``parameters:``; the ODD parameter table is generated from these definitions
+(``python -m sim.docs``), so the code and the documentation cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def param(default: Any, unit: str, source: str, description: str, **bounds: Any) -> Any:
+    """A pydantic field that carries its unit and its source for the parameter table."""
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={"unit": unit, "source": source},
+        **bounds,
+    )
+
+
+class Strict(BaseModel):
+    """Base for every scenario section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EngagementParameters(Strict):
+    """Job demands-resources dynamics of work engagement (Bakker & Demerouti 2007)."""
+
+    adjustment_rate: float = param(
+        0.08,
+        "1/week",
+        "Calibrated: engagement settles within a quarter (Bakker & Demerouti 2007 treat it as a "
+        "state that changes over weeks).",
+        "Share of the gap to the resource-demand equilibrium closed each week.",
+        ge=0,
+        le=1,
+    )
+    disposition_mean: float = param(
+        0.55,
+        "0..1",
+        "Gallup State of the Workplace: roughly a third of employees engaged.",
+        "Mean of the individual engagement disposition that a new hire brings.",
+        ge=0,
+        le=1,
+    )
+    disposition_sd: float = param(
+        0.12, "0..1", "Calibrated spread across employees.", "Spread of the disposition.", ge=0, le=0.5
+    )
+    leader_support_weight: float = param(
+        0.22,
+        "engagement per unit of support",
+        "Judge & Piccolo 2004: transformational r=.44, contingent reward .39, laissez-faire -.37.",
+        "How much the leader's support (a job resource) lifts the equilibrium.",
+        ge=0,
+        le=1,
+    )
+    recognition_weight: float = param(
+        0.12,
+        "engagement per unit of recognition",
+        "Judge & Piccolo 2004 (contingent reward); seed 000 5.4.5 ('awarded and celebrated').",
+        "How much recognition lifts the equilibrium.",
+        ge=0,
+        le=1,
+    )
+    cx_incentive_weight: float = param(
+        0.04,
+        "engagement",
+        "Seed 004 (Saarijärvi & Puustinen 2020): CX results in the incentive system.",
+        "Equilibrium lift when CX-linked incentives are in place.",
+        ge=0,
+        le=1,
+    )
+    peer_weight: float = param(
+        0.20,
+        "engagement per unit of peer deviation",
+        "Bakker, Van Emmerik & Euwema 2006: engagement crosses over between team members.",
+        "Pull toward collaborators' mean engagement.",
+        ge=0,
+        le=1,
+    )
+    customer_weight: float = param(
+        0.15,
+        "engagement per unit of satisfaction",
+        "Schneider, White & Paul 1998: climate and customer satisfaction reinforce each other.",
+        "Lift from the satisfaction of the accounts an employee serves (centred on 0.7).",
+        ge=0,
+        le=1,
+    )
+    overload_weight: float = param(
+        0.35,
+        "engagement per unit of overload",
+        "Crawford, LePine & Rich 2010: hindrance demands lower engagement.",
+        "Drop per unit of smoothed utilisation above capacity.",
+        ge=0,
+        le=2,
+    )
+    complaint_weight: float = param(
+        0.04,
+        "engagement per open complaint",
+        "Crawford, LePine & Rich 2010 (hindrance demand); seed 004 on complaints.",
+        "Drop per unresolved complaint the employee is answerable for.",
+        ge=0,
+        le=1,
+    )
+    noise_sd: float = param(
+        0.015, "engagement/week", "Calibrated week-to-week fluctuation.", "Weekly noise.", ge=0, le=0.2
+    )
+    workload_memory: float = param(
+        0.15,
+        "1/week",
+        "Oliva & Sterman 2001: workload is perceived through a smoothed backlog.",
+        "Smoothing rate of perceived utilisation.",
+        ge=0,
+        le=1,
+    )
+
+
+class StaffingParameters(Strict):
+    """Quits, vacancies and hires: knowledge walks out of the door."""
+
+    base_quit_rate: float = param(
+        0.0022,
+        "1/week",
+        "About 11 %/yr voluntary turnover in professional services (SHRM benchmarks).",
+        "Weekly quit hazard of an employee of average engagement (0.5).",
+        ge=0,
+        le=0.2,
+    )
+    quit_engagement_sensitivity: float = param(
+        3.0,
+        "log-hazard per unit of engagement",
+        "Harter et al. 2002: low-engagement units have markedly higher turnover.",
+        "Quit hazard multiplies by exp(s * (0.5 - engagement)).",
+        ge=0,
+        le=10,
+    )
+    hiring_delay_weeks: float = param(
+        8.0,
+        "weeks",
+        "Typical time-to-fill of a professional position (SHRM: about 6-10 weeks).",
+        "Mean vacancy duration (geometric).",
+        ge=0,
+        le=104,
+    )
+    new_hire_skill: float = param(
+        0.35, "0..1", "Calibrated: a new hire knows the trade, not our services.", "Skill at hire.", ge=0, le=1
+    )
+    experienced_skill_mean: float = param(
+        0.6, "0..1", "Calibrated.", "Mean skill of the initial workforce.", ge=0, le=1
+    )
+    learning_rate: float = param(
+        0.01,
+        "1/week",
+        "Calibrated learning on the job (about a year to close half the gap).",
+        "Share of the gap to the skill ceiling closed per week of work.",
+        ge=0,
+        le=1,
+    )
+    skill_ceiling: float = param(
+        0.7, "0..1", "Calibrated: what experience alone teaches.", "Skill reached without training.", ge=0, le=1
+    )
+
+
+class TrainingParameters(Strict):
+    """Licence to sell / licence to deliver (seed 003) and recruiting for attitude (seed 004)."""
+
+    licence_skill: float = param(
+        0.9,
+        "0..1",
+        "Seed 003: a licence 'to prepare for every event ... so that there is nothing to criticize'.",
+        "Skill ceiling of a licensed employee.",
+        ge=0,
+        le=1,
+    )
+    licence_weeks: float = param(
+        12.0, "weeks", "Calibrated length of a certification programme.", "Time to earn the licence.", gt=0, le=104
+    )
+    training_time_share: float = param(
+        0.1,
+        "share of capacity",
+        "Calibrated: training costs working time while it runs.",
+        "Capacity given up while an employee trains.",
+        ge=0,
+        le=1,
+    )
+    attitude_shift: float = param(
+        0.15,
+        "0..1",
+        "Seed 004 (Korkiakoski & Gerdt 2016): attitude should weigh more than technical skills.",
+        "Rise of new hires' service orientation when recruiting for attitude.",
+        ge=0,
+        le=1,
+    )
+
+
+class ServiceParameters(Strict):
+    """Quality of a touchpoint, service failures and their recovery."""
+
+    base_quality: float = param(0.48, "0..1", "Calibrated intercept.", "Quality with every driver at zero.", ge=0, le=1)
+    perception_noise_sd: float = param(
+        0.08,
+        "quality",
+        "Calibrated: customers perceive the same service differently (spread of NPS answers).",
+        "Spread of perceived quality around the delivered quality.",
+        ge=0,
+        le=1,
+    )
+    engagement_weight: float = param(
+        0.22,
+        "quality per unit",
+        "Harter, Schmidt & Hayes 2002: engagement-customer link r about .2-.33.",
+        "Quality gained per unit of the server's engagement.",
+        ge=0,
+        le=1,
+    )
+    skill_weight: float = param(
+        0.2, "quality per unit", "Seed 003: know-how and education.", "Quality per unit of skill.", ge=0, le=1
+    )
+    orientation_weight: float = param(
+        0.12,
+        "quality per unit",
+        "Seed 004: service-minded, emotionally intelligent 'MVPs'.",
+        "Quality per unit of service orientation.",
+        ge=0,
+        le=1,
+    )
+    richness_weight: float = param(
+        0.14,
+        "quality per unit",
+        "Daft & Lengel 1986 media richness; seed 003 channel list.",
+        "Quality per unit of channel richness.",
+        ge=0,
+        le=1,
+    )
+    stale_penalty: float = param(
+        0.3,
+        "quality",
+        "Seed 004: an effortless transition needs the server to know what the customer told others.",
+        "Quality lost when the server lacks the customer's latest news.",
+        ge=0,
+        le=1,
+    )
+    stale_time_constant: float = param(
+        2.0, "weeks", "Calibrated.", "Missing news this many weeks old costs 63 % of the penalty.", gt=0
+    )
+    slow_response_penalty: float = param(
+        0.05,
+        "quality per week of delay",
+        "Daft & Lengel 1986; seed 003: transparency and response in maintenance.",
+        "Quality lost per week the customer waits for an answer (longer when overloaded).",
+        ge=0,
+        le=1,
+    )
+    overload_penalty: float = param(
+        0.2,
+        "quality per unit of overload",
+        "Oliva & Sterman 2001: overloaded staff cut the time per customer.",
+        "Quality lost per unit of utilisation above capacity.",
+        ge=0,
+        le=1,
+    )
+    base_failure_rate: float = param(
+        0.05, "per touchpoint", "Calibrated to a few % of interactions going wrong.", "Failure probability.", ge=0, le=1
+    )
+    overload_failure_gain: float = param(
+        2.5,
+        "per unit of overload",
+        "Oliva & Sterman 2001: errors rise with work pressure.",
+        "Failure odds multiply by (1 + gain * overload).",
+        ge=0,
+        le=20,
+    )
+    skill_failure_protection: float = param(
+        0.5, "share", "Calibrated.", "Share of failures a fully skilled employee avoids.", ge=0, le=1
+    )
+    failure_quality_loss: float = param(
+        0.45,
+        "quality",
+        "TARP: an unresolved problem is the worst experience.",
+        "Quality lost by an unrecovered failure.",
+        ge=0,
+        le=1,
+    )
+    recovered_quality_loss: float = param(
+        0.08,
+        "quality",
+        "TARP; de Matos et al. 2007: quick recovery nearly restores satisfaction.",
+        "Quality lost by a failure recovered on the spot.",
+        ge=0,
+        le=1,
+    )
+    recovery_paradox_bonus: float = param(
+        0.05,
+        "quality",
+        "de Matos et al. 2007; Maxham & Netemeyer 2002: small, only after a first failure.",
+        "Extra quality of a recovery when it is the account's first recent failure.",
+        ge=0,
+        le=0.2,
+    )
+    base_recovery_rate: float = param(
+        0.25, "probability", "Calibrated.", "Chance a non-empowered employee fixes a failure on the spot.", ge=0, le=1
+    )
+    empowered_recovery_rate: float = param(
+        0.55,
+        "probability per unit of engagement",
+        "Seed 004 (Saarijärvi & Puustinen 2020): empowered staff fix issues readily.",
+        "Added recovery chance of an empowered employee, scaled by engagement.",
+        ge=0,
+        le=1,
+    )
+    complaint_resolution_rate: float = param(
+        0.15,
+        "1/week",
+        "Calibrated escalation handling (several weeks).",
+        "Weekly chance an escalation is resolved.",
+        ge=0,
+        le=1,
+    )
+    resolution_boost: float = param(
+        0.06,
+        "satisfaction",
+        "TARP: slow resolution beats none, but less than quick recovery.",
+        "Satisfaction regained when an escalated complaint is resolved.",
+        ge=0,
+        le=1,
+    )
+
+
+class SatisfactionParameters(Strict):
+    """Expectation-disconfirmation (Oliver 1980) with a direct performance path."""
+
+    performance_weight: float = param(
+        0.6,
+        "share",
+        "Churchill & Surprenant 1982: performance acts on satisfaction directly, besides disconfirmation.",
+        "Weight of perceived quality itself in a touchpoint's satisfaction.",
+        ge=0,
+        le=1,
+    )
+    disconfirmation_gain: float = param(
+        0.9, "satisfaction per unit gap", "Oliver 1980.", "Satisfaction moved per unit of disconfirmation.", ge=0, le=5
+    )
+    negative_gap_weight: float = param(
+        2.0,
+        "ratio",
+        "Anderson & Sullivan 1993; Mittal, Ross & Baldasare 1998: negative gaps weigh about twice.",
+        "Multiplier on a negative disconfirmation.",
+        ge=1,
+        le=10,
+    )
+    memory: float = param(
+        0.25,
+        "share",
+        "Bolton 1998: cumulative satisfaction updates with each experience.",
+        "Weight of this week's experience in cumulative satisfaction.",
+        ge=0,
+        le=1,
+    )
+    expectation_adaptation: float = param(
+        0.05,
+        "1/touchpoint",
+        "Oliver 1980; Bolton 1998: expectations adapt toward experience.",
+        "Share of the performance-expectation gap that expectations close per touchpoint.",
+        ge=0,
+        le=1,
+    )
+    initial_satisfaction: float = param(
+        0.78,
+        "0..1",
+        "Calibrated to B2B NPS about 18 (pattern 4).",
+        "Mean satisfaction of existing accounts.",
+        ge=0,
+        le=1,
+    )
+
+
+class JourneyParameters(Strict):
+    """Touchpoint rates and transitions between the four stages (seed 003)."""
+
+    pre_purchase_touchpoints: float = param(
+        0.6, "per account-week", "Seed 003: wide multichannel marketing.", "Touchpoint rate of prospects.", ge=0, le=20
+    )
+    purchase_touchpoints: float = param(
+        1.2, "per account-week", "Seed 003: meetings customise the offer.", "Touchpoint rate in purchase.", ge=0, le=20
+    )
+    delivery_touchpoints: float = param(
+        1.5,
+        "per account-week",
+        "Seed 003: face-to-face meetings and chat in projects.",
+        "Touchpoint rate in delivery.",
+        ge=0,
+        le=20,
+    )
+    maintenance_touchpoints: float = param(
+        0.35, "per account-week", "Seed 003: email tickets.", "Ticket rate in maintenance.", ge=0, le=20
+    )
+    marketing_inflow: float = param(
+        2.2, "prospects/week", "Calibrated to keep the base stable.", "New prospects from marketing.", ge=0
+    )
+    conversion_rate: float = param(
+        0.06,
+        "1/week",
+        "Calibrated: a quarter from lead to opportunity.",
+        "Weekly chance a satisfied prospect (0.75) enters purchase at neutral reputation.",
+        ge=0,
+        le=1,
+    )
+    conversion_satisfaction_slope: float = param(
+        4.0, "log-odds per unit", "Calibrated.", "How pre-purchase experience moves conversion.", ge=0, le=50
+    )
+    reputation_effect: float = param(
+        2.0,
+        "log-odds per unit",
+        "Calibrated word-of-mouth effect on conversion.",
+        "Reputation's pull on conversion.",
+        ge=0,
+        le=50,
+    )
+    prospect_dropout: float = param(
+        0.04,
+        "1/week",
+        "Calibrated: most leads go cold within half a year.",
+        "Weekly chance a prospect leaves.",
+        ge=0,
+        le=1,
+    )
+    close_rate: float = param(
+        0.12, "1/week", "Calibrated: about two months in purchase.", "Weekly chance a deal is decided.", ge=0, le=1
+    )
+    win_satisfaction_slope: float = param(
+        6.0, "log-odds per unit", "Calibrated.", "How the purchase experience moves the win rate.", ge=0, le=50
+    )
+    win_rate: float = param(
+        0.65,
+        "probability",
+        "Calibrated B2B win rate of qualified deals.",
+        "Win chance at satisfaction 0.75.",
+        ge=0,
+        le=1,
+    )
+    project_weeks: float = param(
+        16.0, "weeks", "Seed 003: mid-size projects, 1-3 people each.", "Mean delivery project length.", gt=0, le=260
+    )
+    new_project_rate: float = param(
+        0.012,
+        "1/account-week",
+        "Seed 003 (turnover from existing customers); Verhoef, Franses & Hoekstra 2001: satisfied customers buy more.",
+        "Weekly chance a maintenance customer at satisfaction 0.75 orders a new project (scales with satisfaction).",
+        ge=0,
+        le=1,
+    )
+    contract_weeks: int = param(
+        52, "weeks", "Annual B2B service contracts.", "Contract term until renewal.", gt=0, le=520
+    )
+    projects_per_delivery_employee: float = param(
+        2.5,
+        "projects",
+        "Seed 003: 'each employee involved has typically two to three projects'.",
+        "Target number of projects per delivery employee when assigning work.",
+        gt=0,
+    )
+
+
+class RenewalParameters(Strict):
+    """Renewal at contract end: logistic in satisfaction (B2B churn happens at renewal)."""
+
+    churn_intercept: float = param(
+        5.6,
+        "log-odds",
+        "Calibrated to annual account churn about 8-12 % (SaaS Capital retention surveys).",
+        "Log-odds of churning at satisfaction 0.",
+        ge=-20,
+        le=20,
+    )
+    churn_slope: float = param(
+        10.0,
+        "log-odds per unit",
+        "Jones & Sasser 1995: completely satisfied customers stay several times more often.",
+        "Fall of the churn log-odds per unit of satisfaction.",
+        ge=0,
+        le=50,
+    )
+    expansion_rate: float = param(
+        0.25,
+        "share of contract value",
+        "Calibrated to net revenue retention about 100-110 % (SaaS Capital).",
+        "Price/scope change at renewal per unit of satisfaction above 0.5 (below: contraction).",
+        ge=0,
+        le=2,
+    )
+
+
+class WordOfMouthParameters(Strict):
+    """Referrals and reputation (Reichheld 2003; Bass 1969)."""
+
+    referral_rate: float = param(
+        0.004,
+        "prospects per promoter-week",
+        "Calibrated to Bass imitation q about .38.",
+        "Referrals by a promoter.",
+        ge=0,
+        le=1,
+    )
+    reputation_reference: float = param(
+        0.2,
+        "NPS share",
+        "B2B services NPS about 18 (pattern 4): the market's prior about a typical supplier.",
+        "Reputation at which word of mouth neither helps nor hurts conversion.",
+        ge=-1,
+        le=1,
+    )
+    reputation_memory: float = param(
+        0.05,
+        "1/week",
+        "Calibrated: reputation moves over months.",
+        "Smoothing of the promoter-detractor balance.",
+        ge=0,
+        le=1,
+    )
+
+
+class InformationParameters(Strict):
+    """How customer information spreads inside the company (seed 000 5.4; seed 003 handoff)."""
+
+    news_rate: float = param(
+        0.12,
+        "1/account-week",
+        "Seed 000: 'how quickly does new information about a customer disseminate' presumes it arrives often.",
+        "Weekly chance a customer tells one of its contacts something new.",
+        ge=0,
+        le=1,
+    )
+    touchpoint_news_share: float = param(
+        0.5,
+        "share of touchpoints",
+        "Seed 003: needs are customised and co-created in conversation.",
+        "Share of touchpoints at which the customer reveals something new.",
+        ge=0,
+        le=1,
+    )
+    peer_share_rate: float = param(
+        0.45,
+        "1/week",
+        "Independent cascade transmission probability per hop (Kempe, Kleinberg & Tardos 2003).",
+        "Weekly chance a fully engaged collaborator passes news one hop.",
+        ge=0,
+        le=1,
+    )
+    cross_unit_discount: float = param(
+        0.6,
+        "ratio",
+        "Hansen 1999: knowledge crosses weak inter-unit ties less readily.",
+        "Multiplier on sharing across a unit boundary.",
+        ge=0,
+        le=1,
+    )
+    meeting_share: float = param(
+        0.8,
+        "share",
+        "Seed 000 5.4.1: timely workplace information from the leadership system.",
+        "Share of a unit's news a fully sharing leader passes on at a meeting.",
+        ge=0,
+        le=1,
+    )
+    executive_share: float = param(
+        0.3,
+        "share",
+        "Seed 003: CX management is concentrated in the executive team.",
+        "Share of a unit's news that leaders pass to other units at their joint meeting.",
+        ge=0,
+        le=1,
+    )
+    handoff_fidelity: float = param(
+        0.35,
+        "probability",
+        "Seed 003: the sales-to-delivery transfer is where miscommunication happens.",
+        "Chance the account's information survives a plain handoff.",
+        ge=0,
+        le=1,
+    )
+    transfer_meeting_gain: float = param(
+        0.4,
+        "probability",
+        "Seed 003: a transfer meeting at every handoff.",
+        "Fidelity added by the meeting.",
+        ge=0,
+        le=1,
+    )
+    user_stories_gain: float = param(
+        0.2,
+        "probability",
+        "Seed 003: user stories 'decrease the chance of miscommunication'.",
+        "Fidelity added by user stories.",
+        ge=0,
+        le=1,
+    )
+    user_stories_failure_cut: float = param(
+        0.25,
+        "share",
+        "Seed 003: predefined user stories as quality checkpoints in delivery.",
+        "Share of delivery failures that user stories prevent.",
+        ge=0,
+        le=1,
+    )
+    info_age_cap_weeks: float = param(
+        52.0, "weeks", "Reporting convention: older is 'knows nothing'.", "Cap on a reported information age.", gt=0
+    )
+
+
+class FeedbackParameters(Strict):
+    """Survey feedback reaching leaders and becoming process fixes (seed 000 5.4.4, seed 003)."""
+
+    fix_effect: float = param(
+        0.12,
+        "share",
+        "Seed 003: 'negative feedbacks are directly processed'.",
+        "Share of a stage/channel failure rate removed by one process fix.",
+        ge=0,
+        le=1,
+    )
+    fix_floor: float = param(
+        0.4,
+        "ratio",
+        "Calibrated: some failures cannot be designed away.",
+        "Lowest failure multiplier fixes reach.",
+        ge=0,
+        le=1,
+    )
+    process_drift: float = param(
+        0.01,
+        "1/week",
+        "Calibrated: without attention processes decay (Oliva & Sterman 2001, eroding standards).",
+        "Weekly return of the failure multiplier toward 1.",
+        ge=0,
+        le=1,
+    )
+    detractor_trigger: int = param(
+        2, "detractors", "Calibrated.", "Detractor reports about one stage/channel that prompt a fix.", ge=1
+    )
+
+
+class MeasurementParameters(Strict):
+    """Survey and reporting conventions (Reichheld 2003; seed 002 NPS + WHY)."""
+
+    ltr_noise_sd: float = param(
+        1.0, "points on 0-10", "Calibrated response noise.", "Noise of a likelihood-to-recommend answer.", ge=0, le=5
+    )
+    why_window_weeks: int = param(
+        13,
+        "weeks",
+        "Seed 002: NPS with its WHY; a quarter's memory.",
+        "How far back the worst touchpoint is kept.",
+        ge=1,
+    )
+
+
+class Parameters(Strict):
+    """All submodel parameters; a scenario overrides any of them under ``parameters:``."""
+
+    engagement: EngagementParameters = EngagementParameters()
+    staffing: StaffingParameters = StaffingParameters()
+    training: TrainingParameters = TrainingParameters()
+    service: ServiceParameters = ServiceParameters()
+    satisfaction: SatisfactionParameters = SatisfactionParameters()
+    journey: JourneyParameters = JourneyParameters()
+    renewal: RenewalParameters = RenewalParameters()
+    word_of_mouth: WordOfMouthParameters = WordOfMouthParameters()
+    information: InformationParameters = InformationParameters()
+    feedback: FeedbackParameters = FeedbackParameters()
+    measurement: MeasurementParameters = MeasurementParameters()

@@ -1,0 +1,114 @@
+"""Provenance and safe writing: run ids, versions, git commit, atomic directories and files."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+import sim
+
+
+def run_id(resolved_scenario: dict[str, Any], seed: int) -> str:
+    """A content hash of the resolved scenario, the seed and the model version.
+
+    The same inputs always give the same id, on any machine; any change gives a new one.
+    The scenario's ``name`` and ``description`` are labels, not inputs, and are left out.
+    """
+    inputs = {k: v for k, v in resolved_scenario.items() if k not in ("name", "description", "seed")}
+    payload = json.dumps({"scenario": inputs, "seed": int(seed), "model": sim.__version__}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def git_commit() -> str | None:
+    """The commit of the working tree the code runs from, if it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    if out.returncode != 0 or not commit:
+        return None
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, check=False
+    )
+    return commit + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def environment() -> dict[str, str]:
+    """Versions that decide the numbers: cxsim, Python, numpy, Mesa."""
+    return {
+        "cxsim": sim.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "mesa": mesa.__version__,
+        "platform": platform.platform(),
+    }
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Write a directory under a temporary name; it appears at ``target`` only if the block succeeds.
+
+    An existing ``target`` is replaced as a whole. On any error the temporary directory is
+    removed, so a failed or interrupted run never leaves a half-written result.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / "x")
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file under a temporary name and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """JSON with sorted keys and a trailing newline, written atomically."""
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

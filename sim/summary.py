@@ -1,0 +1,78 @@
+"""Run-level outcomes from a finished model: the numbers a researcher or strategist reads first.
+
+Rates are over the measured window (after the warm-up) and annualised (52 weeks a year).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.model import CXModel
+
+WEEKS_PER_YEAR = 52.0
+
+#: scalar outcomes of a run, with their meaning (the batch engine keeps these as columns)
+OUTCOMES: dict[str, str] = {
+    "annual_churn_rate": "accounts lost at renewal per year / mean customer accounts",
+    "revenue_churn_rate": "contract value lost at renewal per year / mean recurring revenue",
+    "net_revenue_retention": "annualised recurring revenue of the post-warm-up cohort, end / start",
+    "nps": "census NPS of customers (-100..100), mean over the measured window",
+    "nps_final": "census NPS at the last step",
+    "nps_surveyed": "NPS of the surveyed answers in the measured window",
+    "mean_satisfaction": "mean customer satisfaction (0..1) over the measured window",
+    "mean_engagement": "mean employee engagement (0..1) over the measured window",
+    "mean_info_age_weeks": "age of the server's picture of the customer at a touchpoint (weeks)",
+    "stale_share": "share of touchpoints where the server lacked the customer's latest news",
+    "handoff_info_loss": "share of sales-to-delivery handoffs after which delivery lacked the latest news",
+    "recovery_rate": "share of service failures recovered on the spot",
+    "failure_rate": "service failures per touchpoint",
+    "employee_turnover_rate": "quits per year / mean headcount",
+    "customer_lifetime_years": "1 / annual churn rate",
+    "wins_per_year": "new customers won per year",
+    "customers_final": "customer accounts at the last step",
+    "recurring_revenue_final": "annual recurring revenue at the last step (EUR)",
+}
+
+
+def summarise(model: CXModel, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The run's scalar outcomes plus the detractors' why-table (a list of records)."""
+    df = model.timeseries() if frame is None else frame
+    w = df[df["step"] > model.spec.warmup]
+    years = len(w) / WEEKS_PER_YEAR
+    customers = w["customers"].mean()
+    headcount = (w["headcount.sales"] + w["headcount.delivery"] + w["headcount.support"]).mean()
+    touchpoints = w["touchpoints"].sum()
+    failures = w["failures"].sum()
+    churn = _ratio(w["churned"].sum(), customers * years)
+    nrr = model.revenue_retention()
+    out: dict[str, Any] = {
+        "annual_churn_rate": churn,
+        "revenue_churn_rate": _ratio(w["churned_revenue"].sum(), w["recurring_revenue"].mean() * years),
+        "net_revenue_retention": float(nrr ** (1.0 / years)) if np.isfinite(nrr) and nrr > 0 else float("nan"),
+        "nps": float(w["nps"].mean()),
+        "nps_final": float(df["nps"].iloc[-1]),
+        "nps_surveyed": 100.0 * _ratio(w["promoters"].sum() - w["detractors"].sum(), w["responses"].sum()),
+        "mean_satisfaction": float(w["satisfaction"].mean()),
+        "mean_engagement": float(w["engagement"].mean()),
+        "mean_info_age_weeks": _ratio((w["info_age_weeks"] * w["touchpoints"]).sum(), touchpoints),
+        "stale_share": _ratio((w["stale_share"] * w["touchpoints"]).sum(), touchpoints),
+        "handoff_info_loss": _ratio(w["handoffs_lost"].sum(), w["handoffs"].sum()),
+        "recovery_rate": _ratio(w["recovered"].sum(), failures),
+        "failure_rate": _ratio(failures, touchpoints),
+        "employee_turnover_rate": _ratio(w["quits"].sum(), headcount * years),
+        "customer_lifetime_years": _ratio(1.0, churn) if churn > 0 else float("inf"),
+        "wins_per_year": _ratio(w["wins"].sum(), years),
+        "customers_final": float(df["customers"].iloc[-1]),
+        "recurring_revenue_final": float(df["recurring_revenue"].iloc[-1]),
+    }
+    out = {k: round(float(v), 6) if np.isfinite(v) else None for k, v in out.items()}
+    out["detractor_why"] = model.why_table().to_dict(orient="records")
+    return out
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else 0.0
