@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.errors import InputError
+from sim.errors import MISSING, InputError
+
+try:  # typer >= 0.20 carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click.exceptions import UsageError  # type: ignore[no-redef]
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="cxsim: customer experience inside a B2B service company."
@@ -24,10 +31,40 @@ def cli() -> None:
     """cxsim: customer experience inside a B2B service company."""
 
 
+def error_line(message: str) -> None:
+    """``error: <message>`` as exactly one line on stderr (never wrapped, no markup)."""
+    err.print("error: " + " ".join(str(message).splitlines()), markup=False, highlight=False, soft_wrap=True)
+
+
 def fail(exc: InputError) -> None:
     """One line on stderr, exit code 2: the contract for every bad input."""
-    err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    error_line(str(exc))
     raise typer.Exit(2)
+
+
+def check_out_dir(path: Path) -> None:
+    """``--out`` must name a new folder, an empty one, or an earlier result: it is replaced as a whole."""
+    target = path.resolve()
+    cwd = Path.cwd().resolve()
+    if target == cwd or target in cwd.parents:
+        raise InputError("--out", None, str(path), "the current folder or one above it; name a new folder")
+    if target.exists():
+        if not target.is_dir():
+            raise InputError("--out", None, str(path), "a file is in the way; name a folder")
+        if any(target.iterdir()) and not (target / "manifest.json").is_file():
+            raise InputError(
+                "--out",
+                None,
+                str(path),
+                "a folder that is not a cxsim result (it would be replaced); name a new folder",
+            )
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError("--out", None, str(path), f"{parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError("--out", None, str(path), f"no permission to write in {parent}")
 
 
 @app.command()
@@ -42,19 +79,135 @@ def run(
     figures: Annotated[bool, typer.Option(help="Write PNG figures.")] = True,
 ) -> None:
     """Run one scenario and write time series, summary, manifest and figures."""
-    from sim.run import default_out_dir, run_scenario, write_run
     from sim.scenario import load_scenario
 
     options = {"seed": seed, "steps": steps}
     try:
         sc = load_scenario(scenario, set_ or [], options={k: v for k, v in options.items() if v is not None})
+        if out_dir is not None:
+            check_out_dir(out_dir)
     except InputError as exc:
         fail(exc)
+    from sim.run import default_out_dir, run_scenario, write_run  # heavy imports only once the input is valid
+
     result = run_scenario(sc, source=scenario)
     target = out_dir if out_dir is not None else default_out_dir(result)
     write_run(result, target, figures=figures)
     print_summary(result.summary, f"{sc.name} (seed {result.seed}, {sc.steps} weeks)")
     out.print(f"results: {target}")
+
+
+@app.command()
+def batch(
+    spec: Annotated[str, typer.Argument(help="Experiment spec YAML file.")],
+    workers: Annotated[int | None, typer.Option(help="Local worker processes [all cores]; 1 runs serially.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Result folder [results/<spec name>].")] = None,
+    fresh: Annotated[bool, typer.Option(help="Discard saved runs in the folder and start over.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Run an experiment spec (sweep, cases, replications); resumes where a killed batch stopped."""
+    from sim.batch import run_batch
+    from sim.experiment import load_experiment
+
+    if workers is not None and workers < 1:
+        fail(InputError("--workers", None, workers, "allowed: a whole number >= 1"))
+    try:
+        experiment = load_experiment(spec)
+        target = out_dir if out_dir is not None else Path("results") / experiment.spec.name
+        report = run_batch(experiment, target, workers, scheduler, fresh=fresh, progress=progress)
+    except InputError as exc:
+        fail(exc)
+    if report.interrupted:
+        err.print(f"interrupted: saved runs are kept in {target}/parts; run the same command again to resume")
+        raise typer.Exit(130)
+    out.print(
+        f"{report.total} runs ({report.computed} computed now, {report.reused} reused) "
+        f"in {report.seconds:.1f} s on {report.executor}; {len(report.failed)} failed"
+    )
+    for run_id, error in report.failed[:10]:
+        err.print(f"failed {run_id}: {error}", markup=False)
+    out.print(f"results: {target}")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files; the first is the reference.")],
+    reps: Annotated[int | None, typer.Option(help="Paired replications [30].")] = None,
+    ci_width: Annotated[
+        float | None, typer.Option(help="Add replications until the first metric's CI half-width is below this.")
+    ] = None,
+    max_reps: Annotated[int, typer.Option(help="Upper limit of replications with --ci-width.")] = 200,
+    metric: Annotated[list[str] | None, typer.Option(help="KPI to compare (repeatable) [all headline KPIs].")] = None,
+    seed: Annotated[int, typer.Option(help="Root seed of the paired replications.")] = 2026,
+    steps: Annotated[int | None, typer.Option(help="Weeks to simulate (overrides the scenarios').")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Result folder [results/compare/<names>].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes [all cores].")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Compare scenarios against the first: every KPI's mean difference with a 95 % CI (paired)."""
+    from sim.compare import Plan, diff_text, fmt, run_comparison
+
+    if reps is not None and ci_width is not None:
+        fail(InputError("--reps", None, reps, "give either --reps or --ci-width, not both"))
+    if reps is not None and reps < 2:
+        fail(InputError("--reps", None, reps, "allowed: a whole number >= 2 (a CI needs two replications)"))
+    if ci_width is not None and ci_width <= 0:
+        fail(InputError("--ci-width", None, ci_width, "allowed: a number > 0"))
+    if max_reps < 2:
+        fail(InputError("--max-reps", None, max_reps, "allowed: a whole number >= 2"))
+    plan = Plan(reps=reps or 30, ci_width=ci_width, max_reps=max_reps)
+    names = "_vs_".join(Path(s).stem for s in scenarios)[:120]
+    target = out_dir if out_dir is not None else Path("results") / "compare" / names
+    try:
+        result = run_comparison(
+            scenarios,
+            target,
+            plan,
+            metric,
+            seed=seed,
+            steps=steps,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    except InputError as exc:
+        fail(exc)
+    base = result["scenarios"][0]
+    table = Table(title=f"difference from {base}: mean ± 95 % CI half-width ({result['replications']} paired reps)")
+    table.add_column("KPI")
+    for s in result["scenarios"]:
+        table.add_column(s, justify="right")
+    for s in result["scenarios"][1:]:
+        table.add_column(f"{s} − {base}", justify="right")
+    for m, per in result["metrics"].items():
+        cells = [fmt(per[s]["mean"], m) for s in result["scenarios"]]
+        cells += [diff_text(result["differences"][s][m], m) for s in result["scenarios"][1:]]
+        table.add_row(m, *cells)
+    out.print(table)
+    out.print("* the 95 % interval excludes zero: the difference is unlikely to be noise. pp = percentage points.")
+    out.print(f"stopped by: {result['stopped_by']}")
+    out.print(f"results: {target} (compare.json, compare.md, figures)")
+
+
+@app.command()
+def plot(
+    folder: Annotated[Path, typer.Argument(help="A batch result folder (runs.parquet + manifest.json).")],
+    outcome: Annotated[str | None, typer.Option(help="Outcome shown in the two-factor heatmaps [nps].")] = None,
+) -> None:
+    """Draw a batch's figures: one-factor effects with CI bands, two-factor heatmaps, cases."""
+    from sim.experiment_figures import batch_figures
+    from sim.summary import OUTCOMES
+
+    if not (folder / "runs.parquet").is_file() or not (folder / "manifest.json").is_file():
+        fail(InputError(str(folder), None, MISSING, "not a batch result folder (needs runs.parquet and manifest.json)"))
+    if outcome is not None and outcome not in OUTCOMES:
+        fail(InputError("--outcome", None, outcome, f"allowed: {', '.join(OUTCOMES)}"))
+    for path in batch_figures(folder, outcome):
+        out.print(str(path))
 
 
 def print_summary(summary: dict, title: str) -> None:
@@ -89,12 +242,45 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f} %"
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point. Usage errors (unknown option, a value of the wrong type) also end in one line and exit 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app()
+        code = app(args=args, standalone_mode=False)
     except InputError as exc:  # raised outside a command's own handling
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        error_line(str(exc))
         sys.exit(2)
+    except UsageError as exc:
+        if type(exc).__name__ != "NoArgsIsHelpError":  # a bare command has printed its help already
+            error_line(_usage_message(exc, args))
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        error_line("aborted")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(exc: UsageError, args: list[str]) -> str:
+    """``--seed = 'abc': <what is wrong>`` for a bad option value, click's own message otherwise."""
+    opts = [o for o in getattr(getattr(exc, "param", None), "opts", None) or [] if o.startswith("-")]
+    message = exc.format_message()
+    if opts:
+        value = _option_value(args, opts)
+        message = f"{opts[0]}{'' if value is None else f' = {value!r}'}: {exc.message}"
+    ctx = getattr(exc, "ctx", None)
+    return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
+
+
+def _option_value(args: list[str], opts: list[str]) -> str | None:
+    """The text given to an option on the command line (the last occurrence), if any."""
+    value = None
+    for i, arg in enumerate(args):
+        if arg in opts and i + 1 < len(args):
+            value = args[i + 1]
+        for opt in opts:
+            if arg.startswith(opt + "="):
+                value = arg[len(opt) + 1 :]
+    return value
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.customers import UNIT_PAIRS
+from sim.customers import NEVER, UNIT_PAIRS
 from sim.leadership import meeting_due
 from sim.organisation import DELIVERY, FAR, N_UNITS, SALES
 
@@ -41,10 +41,19 @@ if TYPE_CHECKING:
     from sim.model import CXModel
 
 ORDERED_PAIRS = tuple((u, v, k) for k, (a, b) in enumerate(UNIT_PAIRS) for (u, v) in ((a, b), (b, a)))
+_SRC = np.array([u for u, _, _ in ORDERED_PAIRS])
+_DST = np.array([v for _, v, _ in ORDERED_PAIRS])
+_PAIR = np.array([k for _, _, k in ORDERED_PAIRS])
+#: for each receiving unit, the ordered pairs that lead into it
+_INTO = [np.flatnonzero(v == _DST) for v in range(N_UNITS)]
 
 
 def diffusion_phase(model: CXModel) -> None:
-    """Phase 5: customers bring news to one contact; news spreads between people and units."""
+    """Phase 5: customers bring news to one contact; news spreads between people and units.
+
+    All six directed unit pairs of every account team are handled at once, as (accounts x 6)
+    arrays, so the phase costs a few dozen array operations whatever the size of the company.
+    """
     acc, w, rng = model.accounts, model.workforce, model.rng
     ip = model.params.information
     t = model.steps
@@ -53,36 +62,33 @@ def diffusion_phase(model: CXModel) -> None:
         return
     _customer_news(model, rows, t)
 
-    known, pool, team = acc.known, acc.pool, acc.team
+    team, known, pool = acc.team[rows], acc.known[rows], acc.pool[rows]
     sharing = model.leader_trait_by_unit("information_sharing")
+    src = team[:, _SRC]
+    src_seat = np.maximum(src, 0)
+    stamp = known[:, _SRC]
+    newer = (src >= 0) & w.filled[src_seat] & (stamp > np.maximum(known, pool)[:, _DST])
     reached, delay = 0, 0.0
-    u_all = rng.random((len(ORDERED_PAIRS), rows.size))
-    for i, (u, v, k) in enumerate(ORDERED_PAIRS):
-        src = team[rows, u]
-        has_src = src >= 0
-        src = np.maximum(src, 0)
-        stamp = known[rows, u]
-        newer = has_src & w.filled[src] & (stamp > np.maximum(known[rows, v], pool[rows, v]))
-        if not newer.any():
-            continue
-        q = ip.peer_share_rate * ip.cross_unit_discount * w.engagement[src] * (0.5 + 0.5 * sharing[u])
-        direct = acc.tied[rows, k] & (team[rows, v] >= 0)
-        hops = w.hops_to_unit[src, v]
+    if newer.any():
+        culture = 0.5 + 0.5 * sharing[_SRC]
+        q = ip.peer_share_rate * ip.cross_unit_discount * w.engagement[src_seat] * culture
+        direct = acc.tied[rows][:, _PAIR] & (team[:, _DST] >= 0)
+        hops = w.hops_to_unit[src_seat, _DST]
         p = np.where(direct, q, np.where(hops >= FAR, 0.0, q / np.maximum(hops, 1)))
-        ok = newer & (u_all[i] < p)
-        if not ok.any():
-            continue
-        hit = rows[ok]
-        via_peer = direct[ok]
-        known[hit[via_peer], v] = stamp[ok][via_peer]
-        pool[hit[~via_peer], v] = np.maximum(pool[hit[~via_peer], v], stamp[ok][~via_peer])
-        reached += hit.size
-        delay += float((t - stamp[ok]).sum())
+        ok = newer & (rng.random(newer.shape) < p)
+        to_member = np.where(ok & direct, stamp, NEVER)
+        to_unit = np.where(ok & ~direct, stamp, NEVER)
+        for v, cols in enumerate(_INTO):
+            known[:, v] = np.maximum(known[:, v], to_member[:, cols].max(axis=1))
+            pool[:, v] = np.maximum(pool[:, v], to_unit[:, cols].max(axis=1))
+        reached = int(ok.sum())
+        delay = float((t - stamp[ok]).sum())
 
     if meeting_due(t, model.spec.organization.meeting_every_weeks):
-        r2, d2 = _meetings(model, rows, sharing, t)
+        r2, d2 = _meetings(model, team, known, pool, sharing, t)
         reached += r2
         delay += d2
+    acc.known[rows], acc.pool[rows] = known, pool
     model.step_stats["news_reached"] = reached
     model.step_stats["news_delay_sum"] = delay
 
@@ -102,29 +108,24 @@ def _customer_news(model: CXModel, rows: np.ndarray, t: int) -> None:
     acc.known[tells, unit] = t
 
 
-def _meetings(model: CXModel, rows: np.ndarray, sharing: np.ndarray, t: int) -> tuple[int, float]:
-    """Team meetings pool and share customer news; leaders exchange news between units."""
-    acc, rng = model.accounts, model.rng
+def _meetings(
+    model: CXModel, team: np.ndarray, known: np.ndarray, pool: np.ndarray, sharing: np.ndarray, t: int
+) -> tuple[int, float]:
+    """Team meetings pool and share customer news; leaders exchange news between units (in place)."""
+    rng = model.rng
     ip = model.params.information
-    known, pool = acc.known[rows], acc.pool[rows]
+    n = known.shape[0]
     share = ip.meeting_share * sharing  # per unit
     before = np.maximum(known, pool)
     heard = rng.random(known.shape) < share[None, :]
-    pool = np.where(heard, np.maximum(pool, known), pool)
-    # executive meeting: each unit's pool to each other unit with the two leaders' sharing
-    best = pool.copy()
-    for u in range(N_UNITS):
-        for v in range(N_UNITS):
-            if u == v:
-                continue
-            p = ip.executive_share * sharing[u] * sharing[v]
-            passed = rng.random(rows.size) < p
-            best[:, v] = np.where(passed, np.maximum(best[:, v], pool[:, u]), best[:, v])
-    pool = best
+    pool[:] = np.where(heard, np.maximum(pool, known), pool)
+    # executive meeting: unit u's news reaches unit v with the two leaders' sharing
+    reach = ip.executive_share * np.outer(sharing, sharing)
+    np.fill_diagonal(reach, 0.0)
+    passed = rng.random((n, N_UNITS, N_UNITS)) < reach  # [account, from u, to v]
+    pool[:] = np.maximum(pool, np.where(passed, pool[:, :, None], NEVER).max(axis=1))
     told = rng.random(known.shape) < share[None, :]
-    has_member = acc.team[rows] >= 0
-    known = np.where(told & has_member, np.maximum(known, pool), known)
-    acc.known[rows], acc.pool[rows] = known, pool
+    known[:] = np.where(told & (team >= 0), np.maximum(known, pool), known)
     after = np.maximum(known, pool)
     gained = after > before
     return int(gained.sum()), float((t - after[gained]).sum())

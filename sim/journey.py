@@ -24,6 +24,7 @@ from sim.customers import (
     STAGES,
 )
 from sim.organisation import DELIVERY, SALES, SUPPORT
+from sim.sampling import draw_weighted
 
 if TYPE_CHECKING:
     from sim.model import CXModel
@@ -360,19 +361,20 @@ def assign_seats(model: CXModel, rows: np.ndarray, unit: int, prefer_near: np.nd
     Seed 000 (participant 4): teams form along "collaborative networks". When the previous
     team member has a collaborator in the unit with room in their portfolio, that person
     takes the account; otherwise a seat is drawn with probability proportional to its spare
-    room below the unit's target portfolio.
+    room below the unit's target portfolio. Portfolios are counted once a week
+    (:meth:`CXModel.portfolios`) and grow with each assignment made during the week.
     """
     if not rows.size:
         return
     acc, w, rng = model.accounts, model.workforce, model.rng
     seats = model.unit_seats[unit]
-    stage_mask = np.isin(acc.stage, np.flatnonzero(unit == STAGE_UNIT))
-    portfolio = np.bincount(np.maximum(acc.team[stage_mask, unit], 0), minlength=w.size)[seats]
-    target = max(portfolio.mean() * 1.15, 1.0)
+    counts = model.portfolios()
+    portfolio = counts[seats]
+    target = max(portfolio.sum() / seats.size * 1.15, 1.0)
     if unit == DELIVERY:
         target = max(target, model.params.journey.projects_per_delivery_employee)
     room = np.maximum(target - portfolio, 0.0) * w.filled[seats] + 1e-3
-    choice = seats[rng.choice(seats.size, size=rows.size, p=room / room.sum())]
+    choice = seats[draw_weighted(rng, room, rows.size)]
     if prefer_near is not None:
         nb = w.unit_neighbours[unit]
         src = np.maximum(prefer_near, 0)
@@ -381,13 +383,12 @@ def assign_seats(model: CXModel, rows: np.ndarray, unit: int, prefer_near: np.nd
         if has.any():
             off = (rng.random(int(has.sum())) * deg[has]).astype(np.int64)
             mate = nb.indices[nb.indptr[src[has]] + off]
-            full = np.zeros(w.size)
-            full[seats] = portfolio
-            ok = w.filled[mate] & (full[mate] < target)
+            ok = w.filled[mate] & (counts[mate] < target)
             pick = choice[has]
             pick[ok] = mate[ok]
             choice[has] = pick
     acc.team[rows, unit] = choice
+    np.add.at(counts, choice, 1)
 
 
 def _logit(p: float) -> float:

@@ -43,6 +43,7 @@ from sim.journey import CAUSES, CHANNELS, assign_seats, touchpoint_phase, transi
 from sim.leadership import TRAITS, leadership_phase
 from sim.measurement import EVENT_COUNTERS, FeedbackQueue, kpi_columns, kpi_row, measurement_phase
 from sim.organisation import DELIVERY, N_UNITS, SALES, SUPPORT, UNITS, build_workforce, skill_phase, staffing_phase
+from sim.sampling import draw_weighted
 from sim.scenario import Scenario
 
 
@@ -73,6 +74,8 @@ class CXModel(mesa.Model):
         self.process_multiplier = np.ones(len(CHANNELS))
         self.feedback = FeedbackQueue(scenario.policies.feedback_delay_weeks)
         self.why_counts = np.zeros((len(CHANNELS), len(CAUSES)), dtype=np.int64)
+        self._portfolio = np.zeros(0, dtype=np.int64)
+        self._portfolio_week = -1
         self.survey_window: deque[tuple[float, float, float]] = deque(maxlen=13)
 
         self.workforce = build_workforce(scenario, self.rng)
@@ -195,6 +198,18 @@ class CXModel(mesa.Model):
         np.divide(sums, counts, out=out, where=counts > 0)
         return out
 
+    def portfolios(self) -> np.ndarray:
+        """Per seat, the accounts it serves in its unit's stages; counted once per week, then kept current.
+
+        A seat belongs to one unit, so a single count over the accounts' serving seats gives every
+        unit's portfolios at once.
+        """
+        if self._portfolio_week != self.steps:
+            self._portfolio_week = self.steps
+            seat = self.accounts.server_seat()
+            self._portfolio = np.bincount(seat[seat >= 0], minlength=self.workforce.size)
+        return self._portfolio
+
     def random_colleagues(self, units: np.ndarray) -> np.ndarray:
         """A random filled seat of each given unit (-1 if the unit has nobody)."""
         out = np.full(units.size, -1, dtype=np.int64)
@@ -298,7 +313,7 @@ class CXModel(mesa.Model):
 
     def _draw_segments(self, k: int) -> np.ndarray:
         shares = np.array([s.share for s in self.segment_specs])
-        return self.rng.choice(len(shares), size=k, p=shares / shares.sum()).astype(np.int8)
+        return draw_weighted(self.rng, shares, k).astype(np.int8)
 
     def _segment_expectation(self, rows: np.ndarray) -> np.ndarray:
         exp = np.array([s.expectation for s in self.segment_specs])
