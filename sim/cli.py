@@ -177,17 +177,15 @@ def compare(
     except InputError as exc:
         fail(exc)
     base = result["scenarios"][0]
-    table = Table(title=f"difference from {base}: mean ± 95 % CI half-width ({result['replications']} paired reps)")
-    table.add_column("KPI")
-    for s in result["scenarios"]:
-        table.add_column(s, justify="right")
-    for s in result["scenarios"][1:]:
-        table.add_column(f"{s} − {base}", justify="right")
-    for m, per in result["metrics"].items():
-        cells = [fmt(per[s]["mean"], m) for s in result["scenarios"]]
-        cells += [diff_text(result["differences"][s][m], m) for s in result["scenarios"][1:]]
-        table.add_row(m, *cells)
-    out.print(table)
+    for other in result["scenarios"][1:]:
+        table = Table(title=f"{other} vs {base} ({result['replications']} paired replications)", title_justify="left")
+        for col, justify in (("KPI", "left"), (base, "right"), (other, "right"), ("difference ± 95 % CI", "right")):
+            table.add_column(col, justify=justify)
+        for m, per in result["metrics"].items():
+            table.add_row(
+                m, fmt(per[base]["mean"], m), fmt(per[other]["mean"], m), diff_text(result["differences"][other][m], m)
+            )
+        out.print(table)
     out.print("* the 95 % interval excludes zero: the difference is unlikely to be noise. pp = percentage points.")
     out.print(f"stopped by: {result['stopped_by']}")
     out.print(f"results: {target} (compare.json, compare.md, figures)")

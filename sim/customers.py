@@ -165,7 +165,7 @@ def _resolve_complaints(model: CXModel) -> None:
     open_ = np.flatnonzero(acc.open_complaint)
     if not open_.size:
         return
-    rate = sv.complaint_resolution_rate * (1.5 if model.spec.policies.empowerment else 1.0)
+    rate = sv.complaint_resolution_rate * (sv.empowered_resolution_factor if model.spec.policies.empowerment else 1.0)
     done = open_[model.rng.random(open_.size) < min(1.0, rate)]
     if done.size:
         acc.open_complaint[done] = False

@@ -31,11 +31,21 @@ def engagement_phase(model: CXModel) -> None:
     """Phase 2: move every employee's engagement toward its resource-demand equilibrium."""
     w = model.workforce
     p = model.params.engagement
+    w.utilisation += p.workload_memory * (w.load - w.utilisation)
+    target = equilibrium(model)
+    noise = model.rng.normal(0.0, p.noise_sd, w.size) if p.noise_sd > 0 else 0.0
+    updated = w.engagement + p.adjustment_rate * (target - w.engagement) + noise
+    w.engagement = np.where(w.filled, np.clip(updated, 0.0, 1.0), w.engagement)
+
+
+def equilibrium(model: CXModel) -> np.ndarray:
+    """E*: the level each employee's engagement moves toward, given today's resources and demands."""
+    w = model.workforce
+    p = model.params.engagement
     filled = w.filled.astype(float)
     peers_engaged = w.adjacency @ (w.engagement * filled)
     peers = w.adjacency @ filled
     peer_mean = np.divide(peers_engaged, peers, out=np.full(w.size, 0.5), where=peers > 0)
-    w.utilisation += p.workload_memory * (w.load - w.utilisation)
     target = (
         w.disposition
         + p.leader_support_weight * (model.unit_trait("support") - 0.5)
@@ -46,6 +56,4 @@ def engagement_phase(model: CXModel) -> None:
         - p.overload_weight * np.maximum(0.0, w.utilisation - 1.0)
         - p.complaint_weight * w.open_complaints
     )
-    noise = model.rng.normal(0.0, p.noise_sd, w.size) if p.noise_sd > 0 else 0.0
-    updated = w.engagement + p.adjustment_rate * (np.clip(target, 0.0, 1.0) - w.engagement) + noise
-    w.engagement = np.where(w.filled, np.clip(updated, 0.0, 1.0), w.engagement)
+    return np.clip(target, 0.0, 1.0)

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from sim.figures import PALETTE, STYLE
 from sim.stats import mean_interval
@@ -186,6 +187,7 @@ def _forest(result: dict[str, Any], path: Path) -> Path:
         ax.set_yticks(y, others)
         ax.invert_yaxis()
         ax.set_title(f"Δ {_label(metric)}")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_axis_off()
     fig.suptitle(f"Difference from {result['scenarios'][0]} (mean, 95 % CI; coloured: excludes 0)", fontsize=10)

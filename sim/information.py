@@ -12,7 +12,7 @@ News moves three ways:
 
 1. **Between collaborators.** If the account's team members in two units are tied in the
    collaboration network, the newer picture passes each week with probability
-   ``q = peer_share_rate * engagement(sender) * cross_unit_discount * culture(leader)`` — one
+   ``q = peer_share_rate * engagement(sender) * culture(leader)`` — one
    independent-cascade hop (Kempe, Kleinberg & Tardos 2003).
 2. **Through the network.** Otherwise the news has to travel ``h`` hops to reach anybody in
    the other unit (``h`` from one breadth-first search per unit, precomputed). Its arrival in
@@ -71,7 +71,7 @@ def diffusion_phase(model: CXModel) -> None:
     reached, delay = 0, 0.0
     if newer.any():
         culture = 0.5 + 0.5 * sharing[_SRC]
-        q = ip.peer_share_rate * ip.cross_unit_discount * w.engagement[src_seat] * culture
+        q = ip.peer_share_rate * w.engagement[src_seat] * culture
         direct = acc.tied[rows][:, _PAIR] & (team[:, _DST] >= 0)
         hops = w.hops_to_unit[src_seat, _DST]
         p = np.where(direct, q, np.where(hops >= FAR, 0.0, q / np.maximum(hops, 1)))
@@ -148,6 +148,6 @@ def handoff(model: CXModel, rows: np.ndarray) -> None:
     kept = model.rng.random(rows.size) < fidelity
     carried = np.where(kept, acc.known[rows, SALES], acc.pool[rows, DELIVERY])
     acc.known[rows, DELIVERY] = np.maximum(carried, acc.pool[rows, DELIVERY])
-    lost_news = acc.known[rows, DELIVERY] < acc.news[rows]
+    lost = acc.known[rows, DELIVERY] < acc.known[rows, SALES]  # delivery lacks what sales knew
     model.counters["handoffs"] += rows.size
-    model.counters["handoffs_lost"] += int(lost_news.sum())
+    model.counters["handoffs_lost"] += int(lost.sum())

@@ -85,7 +85,17 @@ for _s in range(len(STAGES)):
     _CUM[_s, : _shares.size] = np.cumsum(_shares)
     _CUM[_s, _shares.size - 1 :] = 2.0  # past the last channel: never chosen beyond it
 
-CAUSES = ("stale_information", "low_engagement", "overload", "unrecovered_failure", "low_skill")
+CAUSES = (
+    "high_expectations",
+    "stale_information",
+    "low_engagement",
+    "overload",
+    "unrecovered_failure",
+    "low_skill",
+    "slow_channel",
+)
+#: a shortfall smaller than this (in quality) does not count as the touchpoint's cause
+CAUSE_THRESHOLD = 0.02
 #: engagement and skill at or above this level are not counted as a shortfall
 REFERENCE_LEVEL = 0.7
 
@@ -129,17 +139,23 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     Each account in a stage has a Poisson number of touchpoints at its stage's rate, over a
     channel drawn from the stage's channel mix. The account's team member in the responsible
     unit serves it; a vacant seat is covered by a random colleague of the unit (a stand-in who
-    knows only what the unit has heard). Perceived quality::
+    knows only what the unit has heard); a unit with nobody left cannot answer at all (an
+    unrecovered failure). Perceived quality::
 
-        q = base + w_e*engagement + w_s*skill + w_o*service_orientation + w_r*richness
+        q = base + noise + w_e*engagement + w_s*skill + w_o*service_orientation + w_r*richness
             - stale_penalty * (1 - exp(-missing_weeks / tau))   # customer repeats themselves
-            - overload_penalty * overload - slow_response * response_weeks * (1 + overload)
+            - slow_response * response_weeks * (1 + overload)   # the channel's answer time
+            - overload_penalty * overload                       # rushed service
 
-    A service failure happens with probability base * process multiplier * (1 + gain*overload)
-    * (1 - protection*skill) (Oliva & Sterman 2001: errors rise with work pressure). An
-    empowered, engaged employee recovers it on the spot more often (seed 004); otherwise it
-    escalates into an open complaint. The cause of each touchpoint's shortfall is kept for the
-    detractors' why (seed 002).
+    where ``missing_weeks`` is how far the server's picture lags the customer's latest news and
+    ``overload`` the server's load this week above capacity. A service failure happens with
+    probability base * process multiplier * (1 + gain*overload) * (1 - protection*skill)
+    (Oliva & Sterman 2001: errors rise with work pressure). An empowered, engaged employee
+    recovers it on the spot more often (seed 004); otherwise it escalates into an open
+    complaint. The touchpoint's cause is its largest shortfall against a good touchpoint
+    (stale information, low engagement, overload, unrecovered failure, low skill, a slow
+    channel) or, when none reaches ``CAUSE_THRESHOLD``, high expectations; the detractors' why
+    is built from it (seed 002).
     """
     acc, w, rng = model.accounts, model.workforce, model.rng
     sv = model.params.service
@@ -158,28 +174,32 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     server = owner.copy()
     if stand_in.any():
         server[stand_in] = model.random_colleagues(unit[stand_in])
-    stand_in &= server >= 0
+    unserved = server < 0  # nobody left in the unit: the customer gets no answer
+    stand_in &= ~unserved
     server = np.maximum(server, 0)
+    served = ~unserved
 
-    capacity = w.capacity * (1.0 - model.params.training.training_time_share * (w.training_left > 0))
-    w.load = np.bincount(server, weights=LOAD[channel], minlength=w.size) / capacity
-    overload = np.maximum(0.0, w.load[server] - 1.0)
+    capacity = w.capacity * (1.0 - model.params.training.training_time_share * w.training)
+    w.load = np.bincount(server, weights=LOAD[channel] * served, minlength=w.size) / capacity
+    overload = np.maximum(0.0, w.load[server] - 1.0) * served
 
     knows = np.where(stand_in, acc.pool[account, unit], acc.known[account, unit])
     missing = np.maximum(0, acc.news[account] - knows)
     stale = missing > 0
     stale_loss = sv.stale_penalty * stale * (1.0 - np.exp(-missing / sv.stale_time_constant))
     info_age = np.minimum(t - knows, model.params.information.info_age_cap_weeks)
-    eng, skill = w.engagement[server], w.skill[server]
-    overload_loss = sv.overload_penalty * overload + sv.slow_response_penalty * RESPONSE_WEEKS[channel] * (1 + overload)
+    eng, skill = w.engagement[server] * served, w.skill[server] * served
+    slow_loss = sv.slow_response_penalty * RESPONSE_WEEKS[channel]
+    overload_loss = (sv.overload_penalty + sv.slow_response_penalty * RESPONSE_WEEKS[channel]) * overload
     quality = (
         sv.base_quality
         + rng.normal(0.0, sv.perception_noise_sd, n)
         + sv.engagement_weight * eng
         + sv.skill_weight * skill
-        + sv.orientation_weight * w.orientation[server]
+        + sv.orientation_weight * w.orientation[server] * served
         + sv.richness_weight * RICHNESS[channel]
         - stale_loss
+        - slow_loss
         - overload_loss
     )
 
@@ -188,28 +208,31 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     if model.spec.policies.user_stories:
         p_fail *= np.where(stage == DELIVERY_STAGE, 1.0 - model.params.information.user_stories_failure_cut, 1.0)
     u = rng.random((2, n))
-    failed = u[0] < p_fail
+    failed = (u[0] < p_fail) | unserved
     p_recover = sv.base_recovery_rate + model.spec.policies.empowerment * sv.empowered_recovery_rate * eng
-    recovered = failed & (u[1] < p_recover)
+    recovered = failed & served & (u[1] < p_recover)
     unrecovered = failed & ~recovered
-    first = acc.last_failure[account] < t - model.params.measurement.why_window_weeks
+    first = acc.last_failure[account] < t - sv.first_failure_window_weeks
     quality -= np.where(recovered, sv.recovered_quality_loss - sv.recovery_paradox_bonus * first, 0.0)
     quality -= sv.failure_quality_loss * unrecovered
     np.clip(quality, 0.0, 1.0, out=quality)
 
     shortfall = np.stack(
         [
+            np.full(n, CAUSE_THRESHOLD),  # nothing went wrong: the customer simply expected more
             stale_loss,
             sv.engagement_weight * np.maximum(0.0, REFERENCE_LEVEL - eng),
             overload_loss,
             sv.failure_quality_loss * unrecovered,
             sv.skill_weight * np.maximum(0.0, REFERENCE_LEVEL - skill),
+            slow_loss,
         ]
     )
     cause = shortfall.argmax(axis=0)
 
     acc.last_failure[account[failed]] = t
-    _open_complaints(model, account[unrecovered], server[unrecovered])
+    complaint = unrecovered & served
+    _open_complaints(model, account[complaint], server[complaint])
     _learn_from_touchpoints(model, account, unit, stand_in, t)
 
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -314,7 +337,6 @@ def transition_phase(model: CXModel) -> None:
     if done.size:
         _enter(model, done, MAINTENANCE)
         assign_seats(model, done, SUPPORT, prefer_near=acc.team[done, DELIVERY])
-        acc.known[done, SUPPORT] = acc.pool[done, SUPPORT]
         model.refresh_ties(done)
 
 
@@ -387,7 +409,10 @@ def assign_seats(model: CXModel, rows: np.ndarray, unit: int, prefer_near: np.nd
             pick = choice[has]
             pick[ok] = mate[ok]
             choice[has] = pick
+    changed = acc.team[rows, unit] != choice
     acc.team[rows, unit] = choice
+    # a new team member knows what the unit has heard, not what the previous one knew
+    acc.known[rows[changed], unit] = acc.pool[rows[changed], unit]
     np.add.at(counts, choice, 1)
 
 

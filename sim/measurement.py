@@ -60,8 +60,12 @@ class FeedbackQueue:
         self._queue.append(reports)
 
     def deliver(self) -> np.ndarray | None:
-        """This week's arrivals: the reports pushed ``delay`` weeks ago (at the earliest, last week's)."""
-        if len(self._queue) > self.delay:
+        """This week's arrivals: the reports pushed ``delay`` weeks ago (at the earliest, last week's).
+
+        Reports are pushed at the end of a week (phase 9) and read at the start of one (phase 1),
+        so the queue holds the last ``delay`` weeks' reports when the oldest is due.
+        """
+        if self._queue and len(self._queue) >= self.delay:
             return self._queue.popleft()
         return None
 
@@ -73,7 +77,7 @@ def measurement_phase(model: CXModel, tp: Touchpoints) -> dict[str, float]:
     t = model.steps
     _update_worst(model, tp, t, mp.why_window_weeks)
 
-    surveyed = tp.touched[rng.random(tp.touched.size) < model.spec.policies.survey_coverage]
+    surveyed = tp.account[rng.random(tp.size) < model.spec.policies.survey_coverage]
     sat = acc.satisfaction[surveyed]
     ltr = np.clip(np.rint(10 * sat + rng.normal(0, mp.ltr_noise_sd, surveyed.size)), 0, 10)
     promoters = int((ltr >= 9).sum())
@@ -142,7 +146,7 @@ def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.nda
     filled = w.filled
     unit = w.unit
     eng_by_unit = _group_mean(unit[filled], w.engagement[filled], len(UNITS))
-    util_by_unit = _group_mean(unit[filled], w.load[filled], len(UNITS))
+    util_by_unit = _group_mean(unit[filled], w.utilisation[filled], len(UNITS))
     head = np.bincount(unit[filled], minlength=len(UNITS)).astype(float)
 
     n_tp = tp.size

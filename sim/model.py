@@ -37,7 +37,7 @@ from sim.customers import (
     satisfaction_phase,
     word_of_mouth_phase,
 )
-from sim.engagement import engagement_phase
+from sim.engagement import engagement_phase, equilibrium
 from sim.information import diffusion_phase
 from sim.journey import CAUSES, CHANNELS, assign_seats, touchpoint_phase, transition_phase
 from sim.leadership import TRAITS, leadership_phase
@@ -76,7 +76,7 @@ class CXModel(mesa.Model):
         self.why_counts = np.zeros((len(CHANNELS), len(CAUSES)), dtype=np.int64)
         self._portfolio = np.zeros(0, dtype=np.int64)
         self._portfolio_week = -1
-        self.survey_window: deque[tuple[float, float, float]] = deque(maxlen=13)
+        self.survey_window: deque[tuple[float, float, float]] = deque(maxlen=self.params.measurement.nps_window_weeks)
 
         self.workforce = build_workforce(scenario, self.rng)
         self.unit_seats = [np.flatnonzero(self.workforce.unit == u) for u in range(N_UNITS)]
@@ -97,6 +97,8 @@ class CXModel(mesa.Model):
         prom, det = promoter_detractor(self.accounts.satisfaction)
         c = self.accounts.customers()
         self.reputation = float(((prom & c).sum() - (det & c).sum()) / max(1, c.sum()))
+        for _ in range(3):  # start people near their equilibrium, not at their bare disposition
+            self.workforce.engagement = equilibrium(self)
         if scenario.warmup == 0:
             self._mark_cohort()
 

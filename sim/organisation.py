@@ -45,6 +45,7 @@ class Workforce:
     load: np.ndarray  # this week's touchpoint load / capacity
     hired_at: np.ndarray  # int32 week the current person started
     training_left: np.ndarray  # weeks of licence training still to go
+    training: np.ndarray  # bool, in licence training this week (gives up some capacity)
     open_complaints: np.ndarray  # escalations this person answers for
     capacity: np.ndarray  # touchpoints per week before overload
     adjacency: sp.csr_matrix  # collaboration ties (symmetric, 0/1)
@@ -104,6 +105,7 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
         load=np.zeros(n),
         hired_at=-rng.integers(0, 260, n).astype(np.int32),
         training_left=training,
+        training=training > 0,
         open_complaints=np.zeros(n),
         capacity=np.repeat([s.capacity for s in specs], sizes).astype(float),
         adjacency=adjacency,
@@ -250,7 +252,7 @@ def skill_phase(model: CXModel) -> None:
     """Learning on the job, faster during licence training (seed 003: licence to sell / deliver)."""
     w = model.workforce
     t = model.params.training
-    training = w.training_left > 0
-    rate = np.where(training, 1.0 / t.licence_weeks, model.params.staffing.learning_rate)
+    w.training = w.training_left > 0
+    rate = np.where(w.training, 1.0 / t.licence_weeks, model.params.staffing.learning_rate)
     w.skill += w.filled * rate * np.maximum(0.0, w.skill_ceiling - w.skill)
     w.training_left = np.maximum(0.0, w.training_left - 1.0)

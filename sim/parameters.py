@@ -246,7 +246,11 @@ class ServiceParameters(Strict):
         le=1,
     )
     stale_time_constant: float = param(
-        2.0, "weeks", "Calibrated.", "Missing news this many weeks old costs 63 % of the penalty.", gt=0
+        2.0,
+        "weeks",
+        "Calibrated.",
+        "A server lagging the customer's latest news by this many weeks loses 63 % of the penalty.",
+        gt=0,
     )
     slow_response_penalty: float = param(
         0.05,
@@ -302,6 +306,13 @@ class ServiceParameters(Strict):
         ge=0,
         le=0.2,
     )
+    first_failure_window_weeks: int = param(
+        13,
+        "weeks",
+        "Maxham & Netemeyer 2002: the recovery paradox holds after a first failure, not after repeated ones.",
+        "A failure counts as the account's first when it had none in this many weeks.",
+        ge=1,
+    )
     base_recovery_rate: float = param(
         0.25, "probability", "Calibrated.", "Chance a non-empowered employee fixes a failure on the spot.", ge=0, le=1
     )
@@ -320,6 +331,14 @@ class ServiceParameters(Strict):
         "Weekly chance an escalation is resolved.",
         ge=0,
         le=1,
+    )
+    empowered_resolution_factor: float = param(
+        1.5,
+        "ratio",
+        "Seed 004: empowered staff settle complaints themselves instead of escalating them.",
+        "Multiplier on the complaint resolution rate when staff are empowered.",
+        ge=1,
+        le=10,
     )
     resolution_boost: float = param(
         0.06,
@@ -365,7 +384,7 @@ class SatisfactionParameters(Strict):
         0.05,
         "1/touchpoint",
         "Oliver 1980; Bolton 1998: expectations adapt toward experience.",
-        "Share of the performance-expectation gap that expectations close per touchpoint.",
+        "Share of the gap between the week's mean perceived quality and the expectation closed per account-week.",
         ge=0,
         le=1,
     )
@@ -489,7 +508,8 @@ class RenewalParameters(Strict):
         0.25,
         "share of contract value",
         "Calibrated to net revenue retention about 100-110 % (SaaS Capital).",
-        "Price/scope change at renewal per unit of satisfaction above 0.5 (below: contraction).",
+        "Contract value change at renewal of a fully satisfied account; linear in satisfaction, zero at 0.5, "
+        "negative below.",
         ge=0,
         le=2,
     )
@@ -544,18 +564,11 @@ class InformationParameters(Strict):
         le=1,
     )
     peer_share_rate: float = param(
-        0.45,
+        0.27,
         "1/week",
-        "Independent cascade transmission probability per hop (Kempe, Kleinberg & Tardos 2003).",
-        "Weekly chance a fully engaged collaborator passes news one hop.",
-        ge=0,
-        le=1,
-    )
-    cross_unit_discount: float = param(
-        0.6,
-        "ratio",
-        "Hansen 1999: knowledge crosses weak inter-unit ties less readily.",
-        "Multiplier on sharing across a unit boundary.",
+        "Independent cascade transmission per hop (Kempe, Kleinberg & Tardos 2003); lower across "
+        "units than within them (Hansen 1999: knowledge crosses weak inter-unit ties less readily).",
+        "Weekly chance a fully engaged collaborator passes news one hop across a unit boundary.",
         ge=0,
         le=1,
     )
@@ -649,6 +662,9 @@ class MeasurementParameters(Strict):
 
     ltr_noise_sd: float = param(
         1.0, "points on 0-10", "Calibrated response noise.", "Noise of a likelihood-to-recommend answer.", ge=0, le=5
+    )
+    nps_window_weeks: int = param(
+        13, "weeks", "Reporting convention: a quarter of survey answers.", "Window of the surveyed NPS.", ge=1, le=520
     )
     why_window_weeks: int = param(
         13,
