@@ -13,6 +13,7 @@ a run that already exists (Law 2015, ch. 11, on common random numbers).
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,6 @@ from sim.scenario import (
     _read_with_extends,
     _submodel,
     check_path,
-    deep_merge,
     set_override,
     validate_scenario,
 )
@@ -188,7 +188,7 @@ def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple
     cases: dict[str, dict[str, Any]] = {}
     for name, case in (spec.cases or {"base": CaseSpec()}).items():
         case = CaseSpec(scenario=case) if isinstance(case, str) else case
-        raw = _read_with_extends(base_dir / case.scenario, ()) if case.scenario else deep_merge(base, {})
+        raw = _read_with_extends(base_dir / case.scenario, ()) if case.scenario else copy.deepcopy(base)
         for key, value in case.set.items():
             set_override(raw, key, value, source=f"{src}: cases.{name}.set")
         cases[name] = raw
@@ -197,7 +197,7 @@ def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple
     points = []
     for case, raw in cases.items():
         for combo in levels:
-            scenario = deep_merge(raw, {})
+            scenario = copy.deepcopy(raw)
             values = dict(zip(spec.grid, combo, strict=True))
             for name, value in values.items():
                 for key in factors[name]:
@@ -207,7 +207,10 @@ def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple
             try:
                 validated = validate_scenario(scenario, f"{src}: cases.{case}")
             except InputError as exc:
-                factor = next((n for n in values if exc.field in factors[n]), None)
+                field = exc.field or ""
+                factor = next(
+                    (n for n in values if any(field == k or field.startswith(k + ".") for k in factors[n])), None
+                )
                 if factor is None:
                     raise
                 raise InputError(src, f"grid.{factor}", exc.value, exc.allowed) from None

@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.customers import NEVER, UNIT_PAIRS
+from sim.customers import UNIT_PAIRS
 from sim.leadership import meeting_due
-from sim.organisation import DELIVERY, FAR, N_UNITS, SALES
+from sim.organisation import DELIVERY, SALES
 
 if TYPE_CHECKING:
     from sim.model import CXModel
@@ -44,15 +44,14 @@ ORDERED_PAIRS = tuple((u, v, k) for k, (a, b) in enumerate(UNIT_PAIRS) for (u, v
 _SRC = np.array([u for u, _, _ in ORDERED_PAIRS])
 _DST = np.array([v for _, v, _ in ORDERED_PAIRS])
 _PAIR = np.array([k for _, _, k in ORDERED_PAIRS])
-#: for each receiving unit, the ordered pairs that lead into it
-_INTO = [np.flatnonzero(v == _DST) for v in range(N_UNITS)]
 
 
 def diffusion_phase(model: CXModel) -> None:
     """Phase 5: customers bring news to one contact; news spreads between people and units.
 
-    All six directed unit pairs of every account team are handled at once, as (accounts x 6)
-    arrays, so the phase costs a few dozen array operations whatever the size of the company.
+    All six directed unit pairs of every account team are checked at once, as (accounts x 6)
+    arrays; only the pairs where one member knows something the other side lacks are drawn, so
+    the phase costs a few dozen array operations whatever the size of the company.
     """
     acc, w, rng = model.accounts, model.workforce, model.rng
     ip = model.params.information
@@ -68,21 +67,18 @@ def diffusion_phase(model: CXModel) -> None:
     src_seat = np.maximum(src, 0)
     stamp = known[:, _SRC]
     newer = (src >= 0) & w.filled[src_seat] & (stamp > np.maximum(known, pool)[:, _DST])
+    r, j = np.nonzero(newer)  # pending: account r's member of unit _SRC[j] knows news unit _DST[j] lacks
     reached, delay = 0, 0.0
-    if newer.any():
-        culture = 0.5 + 0.5 * sharing[_SRC]
-        q = ip.peer_share_rate * w.engagement[src_seat] * culture
-        direct = acc.tied[rows][:, _PAIR] & (team[:, _DST] >= 0)
-        hops = w.hops_to_unit[src_seat, _DST]
-        p = np.where(direct, q, np.where(hops >= FAR, 0.0, q / np.maximum(hops, 1)))
-        ok = newer & (rng.random(newer.shape) < p)
-        to_member = np.where(ok & direct, stamp, NEVER)
-        to_unit = np.where(ok & ~direct, stamp, NEVER)
-        for v, cols in enumerate(_INTO):
-            known[:, v] = np.maximum(known[:, v], to_member[:, cols].max(axis=1))
-            pool[:, v] = np.maximum(pool[:, v], to_unit[:, cols].max(axis=1))
-        reached = int(ok.sum())
-        delay = float((t - stamp[ok]).sum())
+    if r.size:
+        seat, v = src_seat[r, j], _DST[j]
+        q = ip.peer_share_rate * w.engagement[seat] * (0.5 + 0.5 * sharing[_SRC[j]])
+        direct = acc.tied[rows[r], _PAIR[j]] & (team[r, v] >= 0)
+        ok = rng.random(r.size) < q * np.where(direct, 1.0, w.route_weight[seat, v])
+        r, v, news, direct = r[ok], v[ok], stamp[r[ok], j[ok]], direct[ok]
+        np.maximum.at(known, (r[direct], v[direct]), news[direct])
+        np.maximum.at(pool, (r[~direct], v[~direct]), news[~direct])
+        reached = int(r.size)
+        delay = float((t - news).sum())
 
     if meeting_due(t, model.spec.organization.meeting_every_weeks):
         r2, d2 = _meetings(model, team, known, pool, sharing, t)
@@ -120,10 +116,10 @@ def _meetings(
     heard = rng.random(known.shape) < share[None, :]
     pool[:] = np.where(heard, np.maximum(pool, known), pool)
     # executive meeting: unit u's news reaches unit v with the two leaders' sharing
-    reach = ip.executive_share * np.outer(sharing, sharing)
-    np.fill_diagonal(reach, 0.0)
-    passed = rng.random((n, N_UNITS, N_UNITS)) < reach  # [account, from u, to v]
-    pool[:] = np.maximum(pool, np.where(passed, pool[:, :, None], NEVER).max(axis=1))
+    before_exec = pool.copy()
+    for u, v, _ in ORDERED_PAIRS:
+        passed = np.flatnonzero(rng.random(n) < ip.executive_share * sharing[u] * sharing[v])
+        pool[passed, v] = np.maximum(pool[passed, v], before_exec[passed, u])
     told = rng.random(known.shape) < share[None, :]
     known[:] = np.where(told & (team >= 0), np.maximum(known, pool), known)
     after = np.maximum(known, pool)

@@ -97,8 +97,11 @@ def _update_worst(model: CXModel, tp: Touchpoints, t: int, window: int) -> None:
     if not tp.size:
         return
     acc = model.accounts
-    order = np.lexsort((tp.quality, tp.account))  # by account, worst first
-    first = order[tp.starts]
+    counts = np.diff(np.append(tp.starts, tp.size))
+    worst = np.minimum.reduceat(tp.quality, tp.starts)  # touchpoints are sorted by account
+    hits = np.flatnonzero(tp.quality == np.repeat(worst, counts))
+    group = np.repeat(np.arange(tp.starts.size), counts)[hits]
+    first = hits[np.r_[True, group[1:] != group[:-1]]]  # the first worst touchpoint of each account
     rows = tp.account[first]
     q = tp.quality[first]
     expired = acc.worst_time[rows] < t - window

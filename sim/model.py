@@ -17,6 +17,7 @@ All randomness comes from ``model.rng``, one numpy Generator seeded from the sce
 
 from __future__ import annotations
 
+import gc
 from collections import Counter, deque
 from typing import Any
 
@@ -53,14 +54,19 @@ class CXModel(mesa.Model):
     Args:
         scenario: the validated scenario (defaults to the baseline company).
         seed: overrides the scenario's seed.
-        collect: keep Mesa's DataCollector of headline KPIs (the full KPI record is always kept).
+        collect: keep Mesa's DataCollector of headline KPIs.
+        record: keep the per-step KPI record behind :meth:`timeseries` (off only to measure what
+            data collection costs; the summary needs it).
     """
 
-    def __init__(self, scenario: Scenario | None = None, *, seed: int | None = None, collect: bool = True) -> None:
+    def __init__(
+        self, scenario: Scenario | None = None, *, seed: int | None = None, collect: bool = True, record: bool = True
+    ) -> None:
         scenario = scenario if scenario is not None else Scenario()
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         self.spec = scenario
+        self.record = record
         self.seed = seed
         self.params = scenario.parameters
         self.segment_specs = [
@@ -106,7 +112,9 @@ class CXModel(mesa.Model):
         self._col = {name: i for i, name in enumerate(self._columns)}
         self._kpis = np.full((scenario.steps, len(self._columns)), np.nan)
         self.datacollector = (
-            mesa.DataCollector(model_reporters={name: _reporter(name) for name in HEADLINE_KPIS}) if collect else None
+            mesa.DataCollector(model_reporters={name: _reporter(name) for name in HEADLINE_KPIS})
+            if collect and record
+            else None
         )
 
     # ------------------------------------------------------------------ the week
@@ -126,7 +134,7 @@ class CXModel(mesa.Model):
         t = self.steps
         if t == self.spec.warmup:
             self._mark_cohort()
-        if t <= self.spec.steps:
+        if self.record and t <= self.spec.steps:
             self._kpis[t - 1] = kpi_row(self, tp, survey)
         if self.datacollector is not None:
             self.datacollector.collect(self)
@@ -134,9 +142,18 @@ class CXModel(mesa.Model):
             self.running = False
 
     def run(self) -> CXModel:
-        """Run the scenario's horizon."""
-        while self.running and self.steps < self.spec.steps:
-            self.step()
+        """Run the scenario's horizon.
+
+        The agents built so far are frozen out of the cyclic garbage collector while the run
+        lasts (they live as long as the model), so its full collections stay cheap at 100,000
+        agents; they are handed back afterwards so a finished model can be freed.
+        """
+        gc.freeze()
+        try:
+            while self.running and self.steps < self.spec.steps:
+                self.step()
+        finally:
+            gc.unfreeze()
         return self
 
     # ------------------------------------------------------------------ results

@@ -51,6 +51,7 @@ class Workforce:
     adjacency: sp.csr_matrix  # collaboration ties (symmetric, 0/1)
     degree: np.ndarray  # number of collaborators
     hops_to_unit: np.ndarray  # (seats, units) hops from the seat to the nearest seat of a unit
+    route_weight: np.ndarray  # (seats, units) 1 / hops (0 when unreachable): news via the network
     tie_keys: np.ndarray  # sorted i * n + j for every tie, for vectorised tie look-ups
     unit_neighbours: list[sp.csr_matrix]  # per unit: ties into that unit only
     graph: nx.Graph  # the same network for inspection and Mesa's network tools
@@ -90,6 +91,7 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
         scenario.organization.cross_unit_ties,
         rng,
     )
+    hops = hops_to_units(adjacency, unit)
     coo = adjacency.tocoo()
     tie_keys = np.sort(coo.row.astype(np.int64) * n + coo.col)
     unit_neighbours = [_ties_into(adjacency, unit == u) for u in range(N_UNITS)]
@@ -110,7 +112,8 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
         capacity=np.repeat([s.capacity for s in specs], sizes).astype(float),
         adjacency=adjacency,
         degree=np.asarray(adjacency.sum(axis=1)).ravel(),
-        hops_to_unit=hops_to_units(adjacency, unit),
+        hops_to_unit=hops,
+        route_weight=np.where(hops >= FAR, 0.0, 1.0 / np.maximum(hops, 1)),
         tie_keys=tie_keys,
         unit_neighbours=unit_neighbours,
         graph=graph,
