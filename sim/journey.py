@@ -23,6 +23,7 @@ from sim.customers import (
     STAGE_UNIT,
     STAGES,
 )
+from sim.information import handoff
 from sim.organisation import DELIVERY, SALES, SUPPORT
 from sim.sampling import draw_weighted
 
@@ -322,16 +323,19 @@ def transition_phase(model: CXModel) -> None:
         lost = deals[decided & (u[1] >= p_win)]
         _end(model, lost, LOST)
         model.counters["deals_lost"] += lost.size
-        if won.size:
-            _sign(model, won)
+    else:
+        won = deals
 
     maint = np.flatnonzero(acc.stage == MAINTENANCE)
-    if maint.size:
-        p_project = np.minimum(1.0, j.new_project_rate * acc.satisfaction[maint] / 0.75)
-        ordered = maint[rng.random(maint.size) < p_project]
-        if ordered.size:
-            _start_project(model, ordered, prefer_near=acc.team[ordered, SUPPORT])
-            model.counters["new_projects"] += ordered.size
+    p_project = np.minimum(1.0, j.new_project_rate * acc.satisfaction[maint] / 0.75)
+    ordered = maint[rng.random(maint.size) < p_project]
+    model.counters["new_projects"] += ordered.size
+    if won.size or ordered.size:
+        _sign(model, won)
+        starting = np.concatenate([won, ordered])
+        _start_project(model, starting, prefer_near=np.concatenate([acc.team[won, SALES], acc.team[ordered, SUPPORT]]))
+        if won.size:
+            handoff(model, won)
 
     done = np.flatnonzero((acc.stage == DELIVERY_STAGE) & (acc.project_end <= t))
     if done.size:
@@ -341,16 +345,12 @@ def transition_phase(model: CXModel) -> None:
 
 
 def _sign(model: CXModel, rows: np.ndarray) -> None:
-    """A won deal: contract, project, and the sales-to-delivery handoff."""
-    from sim.information import handoff
-
+    """A won deal signs an annual contract (its project starts with the week's other projects)."""
     acc, rng, t = model.accounts, model.rng, model.steps
     j = model.params.journey
     values = np.array([s.contract_value for s in model.segment_specs])
     acc.contract_value[rows] = values[acc.segment[rows]] * rng.lognormal(0.0, 0.3, rows.size)
     acc.contract_end[rows] = t + j.contract_weeks
-    _start_project(model, rows, prefer_near=acc.team[rows, SALES])
-    handoff(model, rows)
     model.counters["wins"] += rows.size
 
 

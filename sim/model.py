@@ -254,9 +254,9 @@ class CXModel(mesa.Model):
 
     def refresh_ties(self, rows: np.ndarray) -> None:
         """Whether each pair of an account's team members are collaborators."""
-        team = self.accounts.team
-        for k, (a, b) in enumerate(UNIT_PAIRS):
-            self.accounts.tied[rows, k] = self.workforce.tied(team[rows, a], team[rows, b])
+        team = self.accounts.team[rows]
+        tied = self.workforce.tied(team[:, _PAIR_A].ravel(), team[:, _PAIR_B].ravel())
+        self.accounts.tied[rows] = tied.reshape(rows.size, len(UNIT_PAIRS))
 
     def close_complaints(self, rows: np.ndarray) -> None:
         """Complaints of accounts that leave the journey are closed unresolved."""
@@ -350,6 +350,9 @@ class CXModel(mesa.Model):
             "by_stage": np.bincount(acc.stage[acc.stage >= 0], minlength=6).tolist(),
         }
 
+
+_PAIR_A = np.array([a for a, _ in UNIT_PAIRS])
+_PAIR_B = np.array([b for _, b in UNIT_PAIRS])
 
 #: KPIs Mesa's DataCollector keeps (the full record is in :meth:`CXModel.timeseries`)
 HEADLINE_KPIS = ("satisfaction", "nps", "engagement", "info_age_weeks", "customers", "churned", "recurring_revenue")

@@ -62,9 +62,11 @@ class Workforce:
 
     def tied(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Whether seats ``i[k]`` and ``j[k]`` are collaborators (vectorised)."""
+        if self.tie_keys.size == 0:
+            return np.zeros(np.shape(i), dtype=bool)
         keys = i.astype(np.int64) * self.size + j
         pos = np.minimum(np.searchsorted(self.tie_keys, keys), self.tie_keys.size - 1)
-        return (self.tie_keys.size > 0) & (self.tie_keys[pos] == keys) & (i >= 0) & (j >= 0)
+        return (self.tie_keys[pos] == keys) & (i >= 0) & (j >= 0)
 
 
 def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:

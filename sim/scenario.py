@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from sim.errors import MISSING, InputError
@@ -23,6 +23,23 @@ from sim.parameters import Parameters, Strict, param
 
 StyleName = Literal["transformational", "transactional", "laissez_faire", "servant"]
 assert set(typing.get_args(StyleName)) == set(STYLES)
+
+
+def _complete_from_defaults(cls: type[BaseModel], value: Any) -> Any:
+    """A section given in part keeps the class's own default for what it leaves out.
+
+    Without this, ``units: {delivery: {employees: 30}}`` would reset delivery's capacity and
+    leader to the generic ``UnitSpec`` defaults instead of the baseline delivery unit's, and
+    ``segments: {small: {share: 0.4}}`` would fail for want of the other segment fields.
+    """
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for name, info in cls.model_fields.items():
+        given = out.get(name)
+        if isinstance(given, dict) and isinstance(info.default, BaseModel):
+            out[name] = deep_merge(info.default.model_dump(), given)
+    return out
 
 
 class LeaderSpec(Strict):
@@ -66,6 +83,11 @@ class Units(Strict):
     sales: UnitSpec = UnitSpec(employees=40, leader=LeaderSpec(style="transformational"), capacity=5.0)
     delivery: UnitSpec = UnitSpec(employees=50, leader=LeaderSpec(style="transactional"), capacity=4.0)
     support: UnitSpec = UnitSpec(employees=30, leader=LeaderSpec(style="transactional"), capacity=7.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_units(cls, value: Any) -> Any:
+        return _complete_from_defaults(cls, value)
 
 
 class Organization(Strict):
@@ -122,6 +144,11 @@ class Segments(Strict):
     small: Segment = Segment(share=0.35, contract_value=20_000, expectation=0.65)
     mid_market: Segment = Segment(share=0.5, contract_value=60_000, expectation=0.7)
     enterprise: Segment = Segment(share=0.15, contract_value=200_000, expectation=0.75)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_segments(cls, value: Any) -> Any:
+        return _complete_from_defaults(cls, value)
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Segments:
@@ -183,6 +210,14 @@ class Scenario(Strict):
     policies: Policies = Policies()
     parameters: Parameters = Parameters()
 
+    @field_validator("warmup")
+    @classmethod
+    def _warmup_shorter_than_steps(cls, value: int, info: ValidationInfo) -> int:
+        steps = info.data.get("steps")
+        if steps is not None and value >= steps:
+            raise ValueError(f"must be shorter than steps ({steps})")
+        return value
+
     @model_validator(mode="after")
     def _warmup_shorter_than_run(self) -> Scenario:
         if self.warmup >= self.steps:
@@ -223,20 +258,37 @@ def validate_scenario(raw: dict[str, Any], source: str, origins: dict[str, str] 
     ``origins`` names the command-line option that set a key path, so the error points there
     rather than at the file.
     """
+    origins = origins or {}
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]
         dotted = ".".join(loc)
-        origin = (origins or {}).get(dotted, source)
+        origin = _origin(dotted, origins, source)
         value = err.get("input", MISSING) if err["type"] != "missing" else MISSING
+        if dotted == "warmup" and err["type"] == "value_error" and origin == source and "steps" in origins:
+            # the file's warmup was fine until an option shortened the run: point at the option
+            raise InputError(
+                origins["steps"], "steps", raw.get("steps"), f"must be longer than warmup ({value})"
+            ) from None
         if err["type"] == "extra_forbidden":
             value = MISSING
             allowed = f"unknown key; allowed here: {', '.join(_allowed_keys(loc[:-1]))}"
         else:
             allowed = _allowed_text(err, loc)
         raise InputError(origin, dotted or None, value, allowed) from None
+
+
+def _origin(dotted: str, origins: dict[str, str], source: str) -> str:
+    """The option that set the failing key path, a section above it, or a key below it; else the file."""
+    parts = dotted.split(".") if dotted else []
+    for i in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:i])
+        if prefix in origins:
+            return origins[prefix]
+    below = [origin for key, origin in origins.items() if dotted and key.startswith(dotted + ".")]
+    return below[-1] if below else source
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -247,7 +299,13 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(str(path), None, MISSING, "scenario file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), None, MISSING, f"not a UTF-8 text file (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(str(path), None, MISSING, f"cannot read the file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -265,16 +323,26 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     parent_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
     if not parent_path.is_file():
         raise InputError(str(path), "extends", parent, f"no such scenario file ({parent_path})")
+    if parent_path.resolve() in (*chain, resolved):
+        cycle = " -> ".join(p.name for p in (*chain, resolved, parent_path.resolve()))
+        raise InputError(str(path), "extends", parent, f"circular extends ({cycle})")
     base = _read_with_extends(parent_path, (*chain, resolved))
     return deep_merge(base, data)
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Mappings merge key by key; anything else in ``override`` replaces the base value."""
+    """Mappings merge key by key; anything else in ``override`` replaces the base value.
+
+    A leader given as a style name (``leader: laissez_faire``) is the mapping ``{style: ...}``
+    when a mapping is merged into it, so ``leader: {support: 0.9}`` keeps the inherited style.
+    """
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
+        current = out.get(key)
+        if key == "leader" and isinstance(value, dict) and isinstance(current, str):
+            current = {"style": current}
+        if isinstance(value, dict) and isinstance(current, dict):
+            out[key] = deep_merge(current, value)
         else:
             out[key] = value
     return out

@@ -52,7 +52,7 @@ def summarise(model: CXModel, frame: pd.DataFrame | None = None) -> dict[str, An
     out: dict[str, Any] = {
         "annual_churn_rate": churn,
         "revenue_churn_rate": _ratio(w["churned_revenue"].sum(), w["recurring_revenue"].mean() * years),
-        "net_revenue_retention": float(nrr ** (1.0 / years)) if np.isfinite(nrr) and nrr > 0 else float("nan"),
+        "net_revenue_retention": float(nrr ** (1.0 / years)) if np.isfinite(nrr) else float("nan"),
         "nps": float(w["nps"].mean()),
         "nps_final": float(df["nps"].iloc[-1]),
         "nps_surveyed": 100.0 * _ratio(w["promoters"].sum() - w["detractors"].sum(), w["responses"].sum()),

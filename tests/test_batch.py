@@ -188,8 +188,8 @@ def test_dask_cluster_equals_serial_even_when_a_worker_dies(tmp_path, serial_run
     pd.testing.assert_frame_equal(got, pd.read_parquet(reference / "runs.parquet"))
 
 
-def test_batch_killed_with_sigkill_resumes_to_the_same_result(tmp_path, serial_runs):
-    spec = write_spec(tmp_path, reps=3)
+def test_batch_killed_with_sigkill_resumes_to_the_same_result(tmp_path):
+    spec = write_spec(tmp_path, reps=10)  # 40 runs in 8 chunks of 5
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "batch", str(spec), "--out", str(out), "--workers", "1", "--no-progress"],
@@ -199,16 +199,20 @@ def test_batch_killed_with_sigkill_resumes_to_the_same_result(tmp_path, serial_r
     )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((out / "parts").glob("runs-*.parquet"))) < 2:
-        time.sleep(0.02)
+        time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     saved = len(list((out / "parts").glob("runs-*.parquet")))
-    assert 2 <= saved and not (out / "runs.parquet").exists()
+    assert 2 <= saved < 8 and not (out / "runs.parquet").exists()  # killed half-way
 
     res = cli("batch", str(spec), "--out", str(out), "--workers", "1", "--no-progress", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert "reused" in res.stdout
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), serial_runs)
+    assert f"{5 * saved} reused" in res.stdout
+    uninterrupted = tmp_path / "uninterrupted"
+    run_batch(load_experiment(spec), uninterrupted, workers=2, progress=False, figures=False)
+    resumed = pd.read_parquet(out / "runs.parquet")
+    assert len(resumed) == 40 and resumed["run_id"].is_unique
+    pd.testing.assert_frame_equal(resumed, pd.read_parquet(uninterrupted / "runs.parquet"))
 
 
 def test_a_failing_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):

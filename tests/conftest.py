@@ -1,0 +1,84 @@
+"""Shared helpers: small scenarios, seeded runs, replications and the ``cxsim`` command.
+
+Plain functions (imported by the test modules with ``from conftest import ...``) so that
+hypothesis tests and module-scoped fixtures can use them too; fixtures for the paths.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.model import CXModel
+from sim.scenario import Scenario, deep_merge
+from sim.summary import summarise
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO_ROOT / "scenarios"
+BASELINE_YAML = SCENARIOS / "baseline.yaml"
+
+#: a fifth of the baseline company over a year: every mechanism is active, a run takes ~0.1 s
+SMALL: dict[str, Any] = {
+    "steps": 52,
+    "warmup": 8,
+    "organization": {
+        "units": {"sales": {"employees": 10}, "delivery": {"employees": 12}, "support": {"employees": 8}},
+    },
+    "customers": {"accounts": 150, "prospects": 20},
+}
+
+
+def scenario(**overrides: Any) -> Scenario:
+    """The baseline scenario with nested overrides, e.g. ``scenario(policies={"empowerment": True})``."""
+    return Scenario.model_validate(deep_merge(Scenario().model_dump(), overrides))
+
+
+def small_scenario(**overrides: Any) -> Scenario:
+    """A small, fast company (:data:`SMALL`) with nested overrides merged on top."""
+    return scenario(**deep_merge(SMALL, overrides))
+
+
+def run_model(sc: Scenario, seed: int | None = None) -> CXModel:
+    """Build and run the model over the scenario's horizon."""
+    return CXModel(sc, seed=seed, collect=False).run()
+
+
+def run_summary(sc: Scenario, seed: int) -> dict[str, Any]:
+    """The run-level outcomes of one seeded run."""
+    return summarise(run_model(sc, seed))
+
+
+def replicate(sc: Scenario, seeds: range | list[int], *keys: str) -> dict[str, np.ndarray]:
+    """Per outcome key, its values over seeded replications (one run per seed)."""
+    summaries = [run_summary(sc, s) for s in seeds]
+    return {k: np.array([s[k] for s in summaries], dtype=float) for k in keys}
+
+
+def cxsim(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run ``cxsim`` (``python -m sim.cli``) as a user would, in ``cwd``."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "COLUMNS": "80"}
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def baseline_yaml() -> Path:
+    return BASELINE_YAML

@@ -1,0 +1,111 @@
+"""Agents are named views onto the model's arrays, and leaders carry their resolved style."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import run_model, small_scenario
+
+from sim.agents import Customer, Employee, Leader
+from sim.customers import END_STATES, SEGMENTS, STAGES
+from sim.leadership import STYLE_PRESETS, TRAITS
+from sim.organisation import UNITS
+
+
+@pytest.fixture(scope="module")
+def model():
+    sc = small_scenario(
+        steps=30,
+        warmup=4,
+        organization={
+            "units": {
+                "sales": {"leader": {"style": "laissez_faire", "support": 0.9}},
+                "delivery": {"leader": "servant"},
+                "support": {"leader": {"style": "transformational", "recognition": 0.1, "cx_commitment": 0.0}},
+            }
+        },
+    )
+    return run_model(sc, seed=3)
+
+
+def test_first_customer_reads_the_satisfaction_array(model):
+    first = model.agents_by_type[Customer].to_list()[0]
+    assert first.row == 0
+    assert first.satisfaction == model.accounts.satisfaction[0]
+
+
+def test_every_customer_view_matches_its_row(model):
+    acc = model.accounts
+    customers = model.agents_by_type[Customer].to_list()
+    assert len(customers) == acc.n
+    for c in customers:
+        assert c.satisfaction == acc.satisfaction[c.row]
+        assert c.contract_value == acc.contract_value[c.row]
+        assert c.segment == SEGMENTS[acc.segment[c.row]]
+        assert c.expectations == dict(zip(STAGES, acc.expectation[c.row].tolist(), strict=True))
+        assert c.stage == (STAGES + END_STATES)[acc.stage[c.row]]
+    # after 30 weeks some accounts are at every point of the journey and some have ended
+    assert {c.stage for c in customers} >= {"pre_purchase", "delivery", "maintenance", "lost"}
+
+
+def test_customer_is_a_view_not_a_copy(model):
+    c = model.agents_by_type[Customer].to_list()[5]
+    old = model.accounts.satisfaction[c.row]
+    try:
+        model.accounts.satisfaction[c.row] = 0.123
+        assert c.satisfaction == 0.123
+    finally:
+        model.accounts.satisfaction[c.row] = old
+    assert c.satisfaction == old
+
+
+def test_employee_views_match_the_workforce(model):
+    w = model.workforce
+    employees = model.agents_by_type[Employee].to_list()
+    assert len(employees) == int(w.filled.sum())
+    first = employees[0]
+    assert first.engagement == w.engagement[first.seat]
+    for e in employees:
+        assert e.engagement == w.engagement[e.seat]
+        assert e.skill == w.skill[e.seat]
+        assert e.unit == UNITS[w.unit[e.seat]]
+        assert e.tenure_weeks == model.steps - w.hired_at[e.seat]
+    engagement = np.array([e.engagement for e in employees])
+    assert engagement.std() > 0  # people differ: the views are not one shared number
+
+
+def test_employee_is_a_view_not_a_copy(model):
+    e = model.agents_by_type[Employee].to_list()[0]
+    old = model.workforce.engagement[e.seat]
+    try:
+        model.workforce.engagement[e.seat] = 0.321
+        assert e.engagement == 0.321
+    finally:
+        model.workforce.engagement[e.seat] = old
+
+
+def test_leaders_carry_the_style_preset_with_overrides(model):
+    leaders = {ld.unit: ld for ld in model.agents_by_type[Leader]}
+    assert set(leaders) == set(UNITS)
+
+    sales = leaders["sales"]
+    assert sales.style == "laissez_faire"
+    assert sales.traits == {**STYLE_PRESETS["laissez_faire"], "support": 0.9}
+    assert sales.traits["recognition"] == STYLE_PRESETS["laissez_faire"]["recognition"]
+
+    assert leaders["delivery"].style == "servant"
+    assert leaders["delivery"].traits == STYLE_PRESETS["servant"]
+
+    support = leaders["support"]
+    assert support.traits == {**STYLE_PRESETS["transformational"], "recognition": 0.1, "cx_commitment": 0.0}
+    assert set(support.traits) == set(TRAITS)
+
+
+def test_mechanisms_see_the_leaders_traits(model):
+    """The per-seat trait the engagement phase uses is the trait of the seat's unit leader."""
+    w = model.workforce
+    support = model.unit_trait("support")
+    assert support[w.unit == UNITS.index("sales")] == pytest.approx(0.9)
+    assert support[w.unit == UNITS.index("delivery")] == pytest.approx(STYLE_PRESETS["servant"]["support"])
+    recognition = model.leader_trait_by_unit("recognition")
+    assert recognition.tolist() == [0.1, STYLE_PRESETS["servant"]["recognition"], 0.1]
