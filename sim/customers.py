@@ -24,6 +24,8 @@ VOID = -1
 END_STATES = ("churned", "lost")
 #: the unit responsible for each stage (seed 003: sales, delivery and maintenance organisations)
 STAGE_UNIT = np.array([SALES, SALES, DELIVERY, SUPPORT])
+#: the same, indexed by stage + 1 so that unused rows (-1) and end states map to a valid column
+_STAGE_UNIT_OR_VOID = np.array([0, SALES, SALES, DELIVERY, SUPPORT, 0, 0])
 SEGMENTS = ("small", "mid_market", "enterprise")
 NEVER = -100_000  # the week stamp of knowledge nobody has
 #: unit pairs whose members may be collaborators: (sales, delivery), (sales, support), (delivery, support)
@@ -103,6 +105,13 @@ class Accounts:
         self.n += k
         return rows
 
+    @property
+    def _team_offset(self) -> np.ndarray:
+        """Flat index of each row's first team column (cached until the arrays grow)."""
+        if getattr(self, "_offset_cache", np.zeros(0)).size != self.capacity:
+            self._offset_cache = np.arange(self.capacity) * N_UNITS
+        return self._offset_cache
+
     def customers(self) -> np.ndarray:
         """Mask of accounts under contract (delivery or maintenance)."""
         return (self.stage == DELIVERY_STAGE) | (self.stage == MAINTENANCE)
@@ -113,8 +122,7 @@ class Accounts:
 
     def server_seat(self) -> np.ndarray:
         """The seat responsible for each account in its current stage (-1 outside the journey)."""
-        stage = np.clip(self.stage, 0, MAINTENANCE)
-        seat = self.team[np.arange(self.capacity), STAGE_UNIT[stage]]
+        seat = self.team.ravel()[self._team_offset + _STAGE_UNIT_OR_VOID[self.stage + 1]]
         return np.where(self.in_journey(), seat, -1)
 
 
@@ -170,7 +178,8 @@ def _resolve_complaints(model: CXModel) -> None:
     if done.size:
         acc.open_complaint[done] = False
         acc.satisfaction[done] = np.minimum(1.0, acc.satisfaction[done] + sv.resolution_boost)
-        np.subtract.at(model.workforce.open_complaints, acc.complaint_seat[done], 1.0)
+        owned = done[acc.complaint_seat[done] >= 0]
+        np.subtract.at(model.workforce.open_complaints, acc.complaint_seat[owned], 1.0)
         np.maximum(model.workforce.open_complaints, 0.0, out=model.workforce.open_complaints)
         model.counters["complaints_resolved"] += done.size
 
@@ -209,9 +218,10 @@ def renewal_phase(model: CXModel) -> None:
 def word_of_mouth_phase(model: CXModel) -> None:
     """Phase 8: promoters refer prospects; the promoter-detractor balance sets reputation.
 
-    Referrals arrive as a Poisson number with mean ``referral_rate`` per promoter-week (the
-    imitation term of Bass 1969). Reputation is the smoothed census NPS of current customers;
-    conversion of prospects rises with it (see :func:`sim.journey.transition_phase`).
+    Referrals are a Poisson number with mean ``referral_rate`` per promoter-week (the imitation
+    term of Bass 1969); they join the prospect pool with next week's arrivals. Reputation is the
+    smoothed census NPS of current customers; conversion of prospects rises with it (see
+    :func:`sim.journey.transition_phase`).
     """
     acc = model.accounts
     wm = model.params.word_of_mouth
@@ -223,6 +233,5 @@ def word_of_mouth_phase(model: CXModel) -> None:
         nps = (n_prom - int((detractors & cust).sum())) / n_cust
         model.reputation += wm.reputation_memory * (nps - model.reputation)
     referrals = int(model.rng.poisson(wm.referral_rate * n_prom)) if n_prom else 0
-    if referrals:
-        model.add_prospects(referrals)
+    model.referrals_due += referrals  # they enter the prospect pool with next week's arrivals
     model.counters["referrals"] += referrals

@@ -39,7 +39,8 @@ POLICY_MEANINGS: dict[str, tuple[str, str]] = {
     ),
     "empowerment": (
         "Front-line staff may fix failures on the spot: recovery chance rises by "
-        "`service.empowered_recovery_rate` × engagement; escalations are resolved 1.5 times as fast.",
+        "`service.empowered_recovery_rate` × engagement; escalations are resolved "
+        "`service.empowered_resolution_factor` times as fast.",
         "Seed 004 (Saarijärvi & Puustinen 2020: empowered employees fix issues readily).",
     ),
     "transfer_meeting": (

@@ -116,10 +116,9 @@ def _meetings(
     heard = rng.random(known.shape) < share[None, :]
     pool[:] = np.where(heard, np.maximum(pool, known), pool)
     # executive meeting: unit u's news reaches unit v with the two leaders' sharing
-    before_exec = pool.copy()
-    for u, v, _ in ORDERED_PAIRS:
-        passed = np.flatnonzero(rng.random(n) < ip.executive_share * sharing[u] * sharing[v])
-        pool[passed, v] = np.maximum(pool[passed, v], before_exec[passed, u])
+    reach = ip.executive_share * sharing[_SRC] * sharing[_DST]  # per ordered unit pair
+    r, k = np.nonzero(rng.random((n, len(ORDERED_PAIRS))) < reach)
+    np.maximum.at(pool, (r, _DST[k]), pool[r, _SRC[k]])  # from the pools as they were before
     told = rng.random(known.shape) < share[None, :]
     known[:] = np.where(told & (team >= 0), np.maximum(known, pool), known)
     after = np.maximum(known, pool)

@@ -29,6 +29,7 @@ from sim.sampling import draw_weighted
 
 if TYPE_CHECKING:
     from sim.model import CXModel
+    from sim.parameters import Parameters
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,9 @@ class Touchpoints:
         return self.account.size
 
 
-def touchpoint_rates(model: CXModel) -> np.ndarray:
+def touchpoint_rates(params: Parameters) -> np.ndarray:
     """Touchpoints per account-week for each stage."""
-    j = model.params.journey
+    j = params.journey
     return np.array(
         [j.pre_purchase_touchpoints, j.purchase_touchpoints, j.delivery_touchpoints, j.maintenance_touchpoints]
     )
@@ -150,8 +151,9 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
 
     where ``missing_weeks`` is how far the server's picture lags the customer's latest news and
     ``overload`` the server's load this week above capacity. A service failure happens with
-    probability base * process multiplier * (1 + gain*overload) * (1 - protection*skill)
-    (Oliva & Sterman 2001: errors rise with work pressure). An empowered, engaged employee
+    probability base * process multiplier * (1 + gain*overload) * (1 - protection*skill),
+    times (1 - user_stories_failure_cut) in delivery with user stories (Oliva & Sterman 2001:
+    errors rise with work pressure). An empowered, engaged employee
     recovers it on the spot more often (seed 004); otherwise it escalates into an open
     complaint. The touchpoint's cause is its largest shortfall against a good touchpoint
     (stale information, low engagement, overload, unrecovered failure, low skill, a slow
@@ -162,7 +164,7 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     sv = model.params.service
     t = model.steps
     rows = np.flatnonzero(acc.in_journey())
-    counts = rng.poisson(touchpoint_rates(model)[acc.stage[rows]])
+    counts = rng.poisson(model.touchpoint_rates[acc.stage[rows]])
     keep = counts > 0
     touched, counts = rows[keep], counts[keep]
     account = np.repeat(touched, counts)
@@ -234,7 +236,7 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     acc.last_failure[account[failed]] = t
     complaint = unrecovered & served
     _open_complaints(model, account[complaint], server[complaint])
-    _learn_from_touchpoints(model, account, unit, stand_in, t)
+    _learn_from_touchpoints(model, account, unit, stand_in, served, t)
 
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     mean_q = np.add.reduceat(quality, starts) / counts if n else np.zeros(0)
@@ -258,11 +260,12 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
 
 
 def _open_complaints(model: CXModel, account: np.ndarray, seat: np.ndarray) -> None:
+    if not account.size:
+        return
     acc = model.accounts
-    new = ~acc.open_complaint[account]
+    first = np.r_[True, account[1:] != account[:-1]]  # touchpoints are sorted by account
+    new = first & ~acc.open_complaint[account]
     account, seat = account[new], seat[new]
-    account, first = np.unique(account, return_index=True)
-    seat = seat[first]
     acc.open_complaint[account] = True
     acc.complaint_seat[account] = seat
     model.workforce.open_complaints += np.bincount(seat, minlength=model.workforce.size)
@@ -270,20 +273,26 @@ def _open_complaints(model: CXModel, account: np.ndarray, seat: np.ndarray) -> N
 
 
 def _learn_from_touchpoints(
-    model: CXModel, account: np.ndarray, unit: np.ndarray, stand_in: np.ndarray, t: int
+    model: CXModel, account: np.ndarray, unit: np.ndarray, stand_in: np.ndarray, served: np.ndarray, t: int
 ) -> None:
-    """The server's picture is up to date after the customer has spoken; some touchpoints bring news."""
+    """The server's picture is up to date after the customer has spoken; some touchpoints bring news.
+
+    A stand-in's picture goes to the unit's pool; a touchpoint nobody answered teaches nobody.
+    """
     acc = model.accounts
-    own = ~stand_in
+    own = served & ~stand_in
     acc.known[account[own], unit[own]] = t
     acc.pool[account[stand_in], unit[stand_in]] = t
-    reveals = model.rng.random(account.size) < model.params.information.touchpoint_news_share
+    reveals = served & (model.rng.random(account.size) < model.params.information.touchpoint_news_share)
     acc.news[account[reveals]] = t
 
 
 def transition_phase(model: CXModel) -> None:
     """Phase 6: prospects convert or go cold, deals are won or lost, projects complete.
 
+    * New prospects arrive: from marketing (Poisson) and last week's referrals.
+    * Maintenance -> delivery: a customer orders a new project with a weekly probability that
+      rises with its satisfaction; it starts together with the week's won deals.
     * Prospect -> purchase: weekly probability logistic in the pre-purchase experience and the
       company's reputation (word of mouth); prospects also go cold at a constant rate.
     * Purchase -> delivery (won) or lost: a deal is decided at ``close_rate`` a week and won
@@ -296,7 +305,8 @@ def transition_phase(model: CXModel) -> None:
     j = model.params.journey
     wm = model.params.word_of_mouth
 
-    arrivals = int(rng.poisson(j.marketing_inflow))
+    arrivals = int(rng.poisson(j.marketing_inflow)) + model.referrals_due
+    model.referrals_due = 0
     if arrivals:
         model.add_prospects(arrivals)
     pros = np.flatnonzero((acc.stage == PRE_PURCHASE) & (acc.created < t))
@@ -348,8 +358,7 @@ def _sign(model: CXModel, rows: np.ndarray) -> None:
     """A won deal signs an annual contract (its project starts with the week's other projects)."""
     acc, rng, t = model.accounts, model.rng, model.steps
     j = model.params.journey
-    values = np.array([s.contract_value for s in model.segment_specs])
-    acc.contract_value[rows] = values[acc.segment[rows]] * rng.lognormal(0.0, 0.3, rows.size)
+    acc.contract_value[rows] = model.segment_value[acc.segment[rows]] * rng.lognormal(0.0, 0.3, rows.size)
     acc.contract_end[rows] = t + j.contract_weeks
     model.counters["wins"] += rows.size
 

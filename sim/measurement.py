@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.customers import (
+    DELIVERY_STAGE,
     MAINTENANCE,
-    PRE_PURCHASE,
+    STAGE_UNIT,
     STAGES,
     promoter_detractor,
 )
@@ -130,71 +131,77 @@ def kpi_columns() -> list[str]:
 
 
 def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.ndarray:
-    """One step's model-level KPIs, computed from the arrays in a few vectorised reductions."""
+    """One step's model-level KPIs, computed from the arrays in a few vectorised reductions.
+
+    Accounts are counted per stage (and end state) in two bincounts over ``stage + 1`` (so unused
+    rows, stage -1, land in bin 0); employees per unit in three; touchpoints per channel and unit.
+    """
     acc, w = model.accounts, model.workforce
-    stage_counts = np.bincount(acc.stage[acc.stage >= 0], minlength=6).astype(float)
-    cust = acc.customers()
-    n_cust = stage_counts[2] + stage_counts[3]
-    sat = acc.satisfaction
-    in_j = acc.in_journey()
-    sat_by_stage = _group_mean(acc.stage[in_j], sat[in_j], len(STAGES))
-    prom, det = promoter_detractor(sat)
-    nps = 100.0 * ((prom & cust).sum() - (det & cust).sum()) / n_cust if n_cust else 0.0
-    model.survey_window.append((survey["promoters"], survey["detractors"], survey["responses"]))
-    p, d, r = np.sum(model.survey_window, axis=0)
-    nps_surveyed = 100.0 * (p - d) / r if r else nps
+    code = acc.stage + 1
+    n_by = np.bincount(code, minlength=7)[1:].astype(float)  # pre, purchase, delivery, maint, churned, lost
+    sat_sum = np.bincount(code, weights=acc.satisfaction, minlength=7)[1:]
+    n_cust = n_by[2] + n_by[3]
+    sat_by_stage = _ratio(sat_sum[:4], n_by[:4])
+    cust = (code == DELIVERY_STAGE + 1) | (code == MAINTENANCE + 1)
+    prom, det = promoter_detractor(acc.satisfaction[cust])
+    nps = 100.0 * (int(prom.sum()) - int(det.sum())) / n_cust if n_cust else 0.0
+    nps_surveyed = _surveyed_nps(model, survey, nps)
     events = [model.counters[k] - model.last_counters.get(k, 0) for k in EVENT_COUNTERS]
     model.last_counters = dict(model.counters)
 
-    filled = w.filled
-    unit = w.unit
-    eng_by_unit = _group_mean(unit[filled], w.engagement[filled], len(UNITS))
-    util_by_unit = _group_mean(unit[filled], w.utilisation[filled], len(UNITS))
-    head = np.bincount(unit[filled], minlength=len(UNITS)).astype(float)
+    unit, filled = w.unit, w.filled.astype(float)
+    head = np.bincount(unit, weights=filled, minlength=len(UNITS))
+    eng_sum = np.bincount(unit, weights=w.engagement * filled, minlength=len(UNITS))
+    util_sum = np.bincount(unit, weights=w.utilisation * filled, minlength=len(UNITS))
 
     n_tp = tp.size
     tp_by_ch = np.bincount(tp.channel, minlength=N_CH).astype(float)
-    q_by_ch = _group_mean(tp.channel, tp.quality, N_CH, empty=np.nan)
-    tp_unit = model_unit_of_stage(tp.stage)
-    age_by_unit = _group_mean(tp_unit, tp.info_age, len(UNITS), empty=np.nan)
-    mean = (lambda x: float(x.mean())) if n_tp else (lambda x: np.nan)
+    q_sum = np.bincount(tp.channel, weights=tp.quality, minlength=N_CH)
+    tp_unit = STAGE_UNIT[tp.stage]
+    tp_by_unit = np.bincount(tp_unit, minlength=len(UNITS))
+    age_sum = np.bincount(tp_unit, weights=tp.info_age, minlength=len(UNITS))
+    per_tp = 1.0 / n_tp if n_tp else np.nan
     return np.concatenate(
         [
-            [n_cust, stage_counts[PRE_PURCHASE], stage_counts[1], stage_counts[2], stage_counts[MAINTENANCE]],
-            [stage_counts[4], stage_counts[5]],
+            [n_cust, n_by[0], n_by[1], n_by[2], n_by[3], n_by[4], n_by[5]],
             events,
-            [float(sat[cust].mean()) if n_cust else np.nan],
+            [(sat_sum[2] + sat_sum[3]) / n_cust if n_cust else np.nan],
             sat_by_stage,
             [nps, nps_surveyed, survey["responses"], survey["promoters"], survey["detractors"]],
             [float(acc.contract_value[cust].sum()), model.reputation],
-            [float(w.engagement[filled].mean()) if filled.any() else np.nan],
-            eng_by_unit,
-            util_by_unit,
+            [eng_sum.sum() / head.sum() if head.sum() else np.nan],
+            _ratio(eng_sum, head),
+            _ratio(util_sum, head),
             head,
-            [float((~filled).sum())],
+            [w.size - head.sum()],
             [float(n_tp)],
             tp_by_ch,
-            [mean(tp.quality)],
-            q_by_ch,
+            [q_sum.sum() * per_tp],
+            _ratio(q_sum, tp_by_ch),
             [float(tp.failed.sum()), float(tp.recovered.sum()), float(acc.open_complaint.sum())],
-            [mean(tp.info_age)],
-            age_by_unit,
-            [mean(tp.stale)],
+            [age_sum.sum() * per_tp],
+            _ratio(age_sum, tp_by_unit),
+            [tp.stale.sum() * per_tp],
             [model.step_stats.get("news_reached", 0.0), model.step_stats.get("news_delay_sum", 0.0)],
-            [mean(tp.stand_in), float(model.process_multiplier.mean())],
+            [tp.stand_in.sum() * per_tp, float(model.process_multiplier.mean())],
         ]
     )
 
 
-def model_unit_of_stage(stage: np.ndarray) -> np.ndarray:
-    from sim.customers import STAGE_UNIT
+def _surveyed_nps(model: CXModel, survey: dict[str, float], fallback: float) -> float:
+    """NPS of the survey answers of the last ``nps_window_weeks`` weeks (running sums)."""
+    new = np.array([survey["promoters"], survey["detractors"], survey["responses"]])
+    window = model.survey_window
+    if len(window) == window.maxlen:
+        model.survey_totals -= window[0]
+    window.append(new)
+    model.survey_totals += new
+    p, d, r = model.survey_totals
+    return 100.0 * (p - d) / r if r else fallback
 
-    return STAGE_UNIT[stage]
 
-
-def _group_mean(groups: np.ndarray, values: np.ndarray, n: int, empty: float = np.nan) -> np.ndarray:
-    counts = np.bincount(groups, minlength=n)
-    sums = np.bincount(groups, weights=values, minlength=n)
-    out = np.full(n, empty, dtype=float)
-    np.divide(sums, counts, out=out, where=counts > 0)
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Element-wise num / den, NaN where there is nothing to average."""
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
     return out

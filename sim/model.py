@@ -31,6 +31,7 @@ from sim.customers import (
     MAINTENANCE,
     NEVER,
     PRE_PURCHASE,
+    SEGMENTS,
     UNIT_PAIRS,
     Accounts,
     promoter_detractor,
@@ -40,7 +41,7 @@ from sim.customers import (
 )
 from sim.engagement import engagement_phase, equilibrium
 from sim.information import diffusion_phase
-from sim.journey import CAUSES, CHANNELS, assign_seats, touchpoint_phase, transition_phase
+from sim.journey import CAUSES, CHANNELS, assign_seats, touchpoint_phase, touchpoint_rates, transition_phase
 from sim.leadership import TRAITS, leadership_phase
 from sim.measurement import EVENT_COUNTERS, FeedbackQueue, kpi_columns, kpi_row, measurement_phase
 from sim.organisation import DELIVERY, N_UNITS, SALES, SUPPORT, UNITS, build_workforce, skill_phase, staffing_phase
@@ -69,20 +70,22 @@ class CXModel(mesa.Model):
         self.record = record
         self.seed = seed
         self.params = scenario.parameters
-        self.segment_specs = [
-            scenario.customers.segments.small,
-            scenario.customers.segments.mid_market,
-            scenario.customers.segments.enterprise,
-        ]
+        segments = [getattr(scenario.customers.segments, name) for name in SEGMENTS]
+        self.segment_share = np.array([s.share for s in segments])
+        self.segment_value = np.array([s.contract_value for s in segments])
+        self.segment_expectation = np.array([s.expectation for s in segments])
         self.counters: Counter[str] = Counter()
         self.last_counters: dict[str, float] = {k: 0 for k in EVENT_COUNTERS}
         self.step_stats: dict[str, float] = {}
+        self.referrals_due = 0
         self.process_multiplier = np.ones(len(CHANNELS))
+        self.touchpoint_rates = touchpoint_rates(self.params)
         self.feedback = FeedbackQueue(scenario.policies.feedback_delay_weeks)
         self.why_counts = np.zeros((len(CHANNELS), len(CAUSES)), dtype=np.int64)
         self._portfolio = np.zeros(0, dtype=np.int64)
         self._portfolio_week = -1
-        self.survey_window: deque[tuple[float, float, float]] = deque(maxlen=self.params.measurement.nps_window_weeks)
+        self.survey_window: deque[np.ndarray] = deque(maxlen=self.params.measurement.nps_window_weeks)
+        self.survey_totals = np.zeros(3)  # promoters, detractors, answers in the window
 
         self.workforce = build_workforce(scenario, self.rng)
         self.unit_seats = [np.flatnonzero(self.workforce.unit == u) for u in range(N_UNITS)]
@@ -231,19 +234,27 @@ class CXModel(mesa.Model):
 
     def random_colleagues(self, units: np.ndarray) -> np.ndarray:
         """A random filled seat of each given unit (-1 if the unit has nobody)."""
-        out = np.full(units.size, -1, dtype=np.int64)
         w = self.workforce
-        for u in range(N_UNITS):
-            want = units == u
-            if not want.any():
-                continue
-            seats = self.unit_seats[u][w.filled[self.unit_seats[u]]]
-            if seats.size:
-                out[want] = seats[self.rng.integers(0, seats.size, int(want.sum()))]
-        return out
+        filled = np.flatnonzero(w.filled)  # seats are numbered unit by unit
+        start = np.searchsorted(w.unit[filled], np.arange(N_UNITS + 1))
+        first, count = start[units], np.diff(start)[units]
+        pick = first + (self.rng.random(units.size) * count).astype(np.int64)
+        if not filled.size:
+            return np.full(units.size, -1, dtype=np.int64)
+        return np.where(count > 0, filled[np.minimum(pick, filled.size - 1)], -1)
+
+    def orphan_complaints(self, seats: np.ndarray) -> None:
+        """Open complaints of people who quit stay open but no longer weigh on anybody."""
+        acc = self.accounts
+        acc.complaint_seat[acc.open_complaint & np.isin(acc.complaint_seat, seats)] = -1
 
     def forget_seats(self, seats: np.ndarray) -> None:
-        """New hires know none of their seat's accounts."""
+        """New hires know none of their seat's accounts.
+
+        Unlike a colleague who takes over an account (and starts from what the unit has heard at
+        the meetings they attended, see :func:`sim.journey.assign_seats`), a new hire has been to
+        none of them: they learn from the customer or at their first meeting.
+        """
         is_new = np.zeros(self.workforce.size, dtype=bool)
         is_new[seats] = True
         team = self.accounts.team
@@ -264,15 +275,15 @@ class CXModel(mesa.Model):
         rows = rows[acc.open_complaint[rows]]
         if rows.size:
             acc.open_complaint[rows] = False
-            np.subtract.at(self.workforce.open_complaints, acc.complaint_seat[rows], 1.0)
+            owned = rows[acc.complaint_seat[rows] >= 0]
+            np.subtract.at(self.workforce.open_complaints, acc.complaint_seat[owned], 1.0)
             np.maximum(self.workforce.open_complaints, 0.0, out=self.workforce.open_complaints)
 
     def replace_employee_agents(self, seats: np.ndarray, hired: bool) -> None:
         """A quit removes the person's agent; a hire creates a new one in the seat."""
         if hired:
-            new = Employee.create_agents(self, seats.size, seat=seats)
-            for seat, agent in zip(seats.tolist(), new, strict=True):
-                self._employees[seat] = agent
+            for seat in seats.tolist():
+                self._employees[seat] = Employee(self, seat)
         else:
             for seat in seats.tolist():
                 agent = self._employees[seat]
@@ -284,15 +295,16 @@ class CXModel(mesa.Model):
         """New prospects (marketing or referrals) enter pre-purchase with a sales contact."""
         acc, rng, t = self.accounts, self.rng, self.steps
         rows = acc.allocate(k)
-        acc.segment[rows] = self._draw_segments(k)
-        acc.stage[rows] = PRE_PURCHASE
-        acc.created[rows] = t
-        acc.stage_since[rows] = t
-        acc.satisfaction[rows] = np.clip(rng.normal(0.7, 0.08, k), 0, 1)
-        acc.expectation[rows] = self._segment_expectation(rows)[:, None]
+        new = slice(acc.n - k, acc.n)  # new rows are contiguous
+        acc.segment[new] = segment = self._draw_segments(k)
+        acc.stage[new] = PRE_PURCHASE
+        acc.created[new] = t
+        acc.stage_since[new] = t
+        acc.satisfaction[new] = np.clip(rng.normal(0.7, 0.08, k), 0, 1)
+        acc.expectation[new] = self.segment_expectation[segment][:, None]
         assign_seats(self, rows, SALES)
-        acc.known[rows, SALES] = t
-        acc.news[rows] = t
+        acc.known[new, SALES] = t
+        acc.news[new] = t
         self._add_customer_agents(rows)
         return rows
 
@@ -309,9 +321,8 @@ class CXModel(mesa.Model):
         acc.stage_since[rows] = 0
         s0 = self.params.satisfaction.initial_satisfaction
         acc.satisfaction[rows] = np.clip(rng.normal(s0, 0.1, k), 0, 1)
-        acc.expectation[rows] = self._segment_expectation(rows)[:, None]
-        values = np.array([s.contract_value for s in self.segment_specs])
-        acc.contract_value[rows] = values[acc.segment[rows]] * rng.lognormal(0.0, 0.3, k)
+        acc.expectation[rows] = self.segment_expectation[acc.segment[rows]][:, None]
+        acc.contract_value[rows] = self.segment_value[acc.segment[rows]] * rng.lognormal(0.0, 0.3, k)
         acc.contract_end[rows] = rng.integers(1, j.contract_weeks + 1, k)
         acc.project_end[rows] = np.where(in_maint, -1, rng.geometric(1.0 / max(j.project_weeks, 1.0), k))
         assign_seats(self, rows, SALES)
@@ -327,16 +338,11 @@ class CXModel(mesa.Model):
         self._add_customer_agents(rows)
 
     def _add_customer_agents(self, rows: np.ndarray) -> None:
-        if rows.size:
-            self._customers.extend(Customer.create_agents(self, rows.size, row=rows))
+        # plain construction: each agent registers itself with the model (no AgentSet per batch)
+        self._customers.extend(Customer(self, row) for row in rows.tolist())
 
     def _draw_segments(self, k: int) -> np.ndarray:
-        shares = np.array([s.share for s in self.segment_specs])
-        return draw_weighted(self.rng, shares, k).astype(np.int8)
-
-    def _segment_expectation(self, rows: np.ndarray) -> np.ndarray:
-        exp = np.array([s.expectation for s in self.segment_specs])
-        return exp[self.accounts.segment[rows]]
+        return draw_weighted(self.rng, self.segment_share, k).astype(np.int8)
 
     def _mark_cohort(self) -> None:
         acc = self.accounts

@@ -235,6 +235,7 @@ def staffing_phase(model: CXModel) -> None:
     if nq:
         w.filled[quits] = False
         w.open_complaints[quits] = 0.0
+        model.orphan_complaints(np.flatnonzero(quits))
         model.replace_employee_agents(np.flatnonzero(quits), hired=False)
     if nh:
         idx = np.flatnonzero(hires)

@@ -382,7 +382,7 @@ class SatisfactionParameters(Strict):
     )
     expectation_adaptation: float = param(
         0.05,
-        "1/touchpoint",
+        "1/account-week",
         "Oliver 1980; Bolton 1998: expectations adapt toward experience.",
         "Share of the gap between the week's mean perceived quality and the expectation closed per account-week.",
         ge=0,

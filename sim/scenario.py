@@ -70,7 +70,7 @@ class UnitSpec(Strict):
     capacity: float = param(
         5.0,
         "touchpoints/employee-week",
-        "Seed 003: delivery staff carry two to three projects each.",
+        "Calibrated per unit; seed 003: delivery staff carry two to three projects each.",
         "Touchpoints an employee serves in a week before overload.",
         gt=0,
         le=1000,

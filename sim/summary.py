@@ -27,7 +27,7 @@ OUTCOMES: dict[str, str] = {
     "mean_engagement": "mean employee engagement (0..1) over the measured window",
     "mean_info_age_weeks": "age of the server's picture of the customer at a touchpoint (weeks)",
     "stale_share": "share of touchpoints where the server lacked the customer's latest news",
-    "handoff_info_loss": "share of sales-to-delivery handoffs after which delivery lacked the latest news",
+    "handoff_info_loss": "share of sales-to-delivery handoffs after which delivery knew less than sales",
     "recovery_rate": "share of service failures recovered on the spot",
     "failure_rate": "service failures per touchpoint",
     "employee_turnover_rate": "quits per year / mean headcount",
