@@ -23,14 +23,14 @@ $(PY):
 	@PYBIN=$$($(find_python)) || { echo "error: no Python >= 3.12 found on PATH or in pyenv (install one, e.g. 'pyenv install 3.12')" >&2; exit 1; }; \
 	echo "using $$PYBIN ($$($$PYBIN --version))"; \
 	$$PYBIN -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install -qq --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install -qq -e .
 	@touch $@
 
 $(TEST_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install -qq -e '.[test,bench]'
 	@touch $@ $(STAMP)
 
 run: $(STAMP)
