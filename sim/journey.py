@@ -389,22 +389,42 @@ def _end(model: CXModel, rows: np.ndarray, state: int) -> None:
 def assign_seats(model: CXModel, rows: np.ndarray, unit: int, prefer_near: np.ndarray | None = None) -> None:
     """Give each account a team member in ``unit``, preferring a collaborator of ``prefer_near``.
 
-    Seed 000 (participant 4): teams form along "collaborative networks". When the previous
-    team member has a collaborator in the unit with room in their portfolio, that person
-    takes the account; otherwise a seat is drawn with probability proportional to its spare
-    room below the unit's target portfolio. Portfolios are counted once a week
-    (:meth:`CXModel.portfolios`) and grow with each assignment made during the week.
+    Seed 000 (participant 4): teams form along "collaborative networks". The unit's target
+    portfolio is 1.15 x its mean portfolio once the new accounts are in (for delivery at least
+    ``projects_per_delivery_employee``, seed 003). When the previous team member has a
+    collaborator in the unit whose portfolio is below the target, that person takes the
+    account; otherwise a seat is drawn with probability proportional to its room below the
+    target. Portfolios are counted once a week (:meth:`CXModel.portfolios`) and grow with each
+    assignment; a large batch (the initial customer base) is assigned in slices so that the
+    portfolios it fills count for the rest of it.
     """
     if not rows.size:
         return
-    acc, w, rng = model.accounts, model.workforce, model.rng
+    w = model.workforce
     seats = model.unit_seats[unit]
     counts = model.portfolios()
-    portfolio = counts[seats]
-    target = max(portfolio.sum() / seats.size * 1.15, 1.0)
+    staffed = max(int(w.filled[seats].sum()), 1)
+    target = max((counts[seats].sum() + rows.size) / staffed * 1.15, 1.0)
     if unit == DELIVERY:
         target = max(target, model.params.journey.projects_per_delivery_employee)
-    room = np.maximum(target - portfolio, 0.0) * w.filled[seats] + 1e-3
+    step = max(1, seats.size // 4)
+    for start in range(0, rows.size, step):
+        part = slice(start, start + step)
+        near = prefer_near[part] if prefer_near is not None else None
+        _assign_slice(model, rows[part], unit, seats, counts, target, near)
+
+
+def _assign_slice(
+    model: CXModel,
+    rows: np.ndarray,
+    unit: int,
+    seats: np.ndarray,
+    counts: np.ndarray,
+    target: float,
+    prefer_near: np.ndarray | None,
+) -> None:
+    acc, w, rng = model.accounts, model.workforce, model.rng
+    room = np.maximum(target - counts[seats], 0.0) * w.filled[seats] + 1e-3
     choice = seats[draw_weighted(rng, room, rows.size)]
     if prefer_near is not None:
         nb = w.unit_neighbours[unit]

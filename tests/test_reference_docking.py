@@ -7,21 +7,14 @@ difference (Welch) and within a stated tolerance, so that a change to either mod
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy import stats
 
+from benchmarks import reference_mesa as reference
 from sim.model import CXModel
+from sim.scenario import Scenario
 from sim.summary import summarise
-
-ROOT = str(Path(__file__).resolve().parents[1])
-if ROOT not in sys.path:  # plain `pytest` (not `python -m pytest`) leaves the repository off the path
-    sys.path.insert(0, ROOT)
-reference = importlib.import_module("benchmarks.reference_mesa")
 
 SEEDS = range(20)
 #: the largest difference of means that still counts as agreement (about 3-4 standard errors here)
@@ -52,4 +45,4 @@ def test_reference_docks_with_model(outcomes, outcome):
 
 def test_reference_refuses_rules_it_leaves_out():
     with pytest.raises(ValueError, match="base_quit_rate"):
-        reference.ReferenceModel(reference.Scenario(), seed=1)
+        reference.ReferenceModel(Scenario(), seed=1)

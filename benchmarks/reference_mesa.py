@@ -1,0 +1,536 @@
+"""The core rules of cxsim written the way most Mesa models are: one Python object per agent.
+
+The real model (:class:`sim.model.CXModel`) keeps agent state in numpy columns and runs each
+week as vectorised phases. This module states its *core rules* plainly — ``mesa.Agent``
+subclasses with per-agent methods, ``AgentSet.shuffle_do`` scheduling, scalar draws from
+``model.rng`` and per-agent dicts and lists — as a yardstick for performance and a readable
+statement of the rules. It covers the core-rules configuration (:func:`core_rules_scenario`):
+every account is a maintenance customer served by its support team member over email tickets,
+with no new business, no quits, no learning, no service failures and no training.
+
+One week (``t`` = ``model.steps``), in the real model's phase order:
+
+1. engagement moves toward its job demands-resources equilibrium         ``Employee.step``
+2. accounts raise tickets; support staff serve them        ``Account.step``, ``Employee.serve``
+3. satisfaction follows the week's tickets                            ``Account.evaluate``
+4. customers tell one contact news; colleagues pass it on   ``Account.tell_news``, ``Employee.share``
+   leaders pool and share it at meetings     ``Leader.team_meeting``, ``executive_meeting``, ``brief_team``
+5. contracts that end renew (re-priced) or churn                         ``Account.renew``
+
+Information moves synchronously, as in the real model: colleagues' messages are collected
+first and delivered after everyone has shared, and leaders exchange what they brought to the
+executive meeting. Engagement is updated one person after another in random order (Mesa's
+usual asynchronous activation) where the real model updates everyone at once; the docking
+test (``tests/test_reference_docking.py``) shows no measurable difference.
+
+Run ``python -m benchmarks.reference_mesa`` to time both models on the same scenario.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.customers import MAINTENANCE, NEVER
+from sim.journey import CHANNELS
+from sim.organisation import DELIVERY, FAR, SALES, SUPPORT, UNITS, collaboration_network, hops_to_units
+from sim.scenario import Scenario, deep_merge
+from sim.summary import WEEKS_PER_YEAR
+
+#: the maintenance stage's only channel (email tickets): its richness, load and answer time
+TICKETS = next(c for c in CHANNELS if c.stage == MAINTENANCE)
+
+
+def core_rules_scenario(
+    accounts: int = 600,
+    employees: tuple[int, int, int] = (40, 50, 30),
+    steps: int = 156,
+    seed: int = 42,
+    warmup: int = 26,
+) -> Scenario:
+    """The baseline company with everything outside the core rules switched off.
+
+    All accounts in maintenance and no prospects; no marketing inflow, new projects or
+    referrals; no quits, learning or service failures; no licence training or CX incentives.
+    """
+    sales, delivery, support = employees
+    overrides = {
+        "name": "core_rules",
+        "seed": seed,
+        "steps": steps,
+        "warmup": warmup,
+        "organization": {
+            "units": {
+                "sales": {"employees": sales},
+                "delivery": {"employees": delivery},
+                "support": {"employees": support},
+            }
+        },
+        "customers": {"accounts": accounts, "prospects": 0, "maintenance_share": 1.0},
+        "policies": {"licence_to_sell": False, "licence_to_deliver": False, "cx_incentives": False},
+        "parameters": {
+            "journey": {"marketing_inflow": 0.0, "new_project_rate": 0.0},
+            "word_of_mouth": {"referral_rate": 0.0},
+            "staffing": {"base_quit_rate": 0.0, "learning_rate": 0.0},
+            "service": {"base_failure_rate": 0.0},
+        },
+    }
+    return Scenario.model_validate(deep_merge(Scenario().model_dump(), overrides))
+
+
+def _check_core_rules(sc: Scenario) -> None:
+    """Refuse a scenario that relies on rules the reference leaves out."""
+    p, pol = sc.parameters, sc.policies
+    outside = {
+        "customers.maintenance_share": sc.customers.maintenance_share != 1.0,
+        "customers.prospects": sc.customers.prospects != 0,
+        "parameters.journey.marketing_inflow": p.journey.marketing_inflow != 0,
+        "parameters.journey.new_project_rate": p.journey.new_project_rate != 0,
+        "parameters.word_of_mouth.referral_rate": p.word_of_mouth.referral_rate != 0,
+        "parameters.staffing.base_quit_rate": p.staffing.base_quit_rate != 0,
+        "parameters.staffing.learning_rate": p.staffing.learning_rate != 0,
+        "parameters.service.base_failure_rate": p.service.base_failure_rate != 0,
+        "policies (licences, cx_incentives)": pol.licence_to_sell or pol.licence_to_deliver or pol.cx_incentives,
+    }
+    bad = [name for name, off in outside.items() if off]
+    if bad:
+        raise ValueError(f"the reference covers only the core-rules configuration; not switched off: {bad}")
+
+
+def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
+    return lo if x < lo else hi if x > hi else x
+
+
+class Employee(mesa.Agent):
+    """A person in a unit: engagement, skill, service orientation, workload, and what they know.
+
+    ``knows`` maps each account whose team this person is on to the week stamp of their newest
+    picture of that customer.
+    """
+
+    model: ReferenceModel
+
+    def __init__(self, model: ReferenceModel, unit: int, leader: Leader, capacity: float) -> None:
+        super().__init__(model)
+        rng, p = model.rng, model.params
+        self.unit, self.leader, self.capacity = unit, leader, capacity
+        self.disposition = _clip(rng.normal(p.engagement.disposition_mean, p.engagement.disposition_sd))
+        self.engagement = self.disposition
+        self.orientation = _clip(rng.normal(0.55, 0.15))  # as sim.organisation._draw_orientation
+        self.skill = _clip(rng.normal(p.staffing.experienced_skill_mean, 0.1), 0.05, 0.95)
+        self.utilisation = 0.0  # smoothed load
+        self.load = 0.0  # this week's tickets x channel load / capacity
+        self.collaborators: set[Employee] = set()
+        self.hops: list[int] = []  # hops to the nearest member of each unit
+        self.knows: dict[Account, int] = {}
+        self.tickets: list[Account] = []
+        self.inbox: dict[Account, int] = {}
+
+    def portfolio_satisfaction(self) -> float:
+        """Mean satisfaction of the accounts this person serves (support serves maintenance); 0.7 if none."""
+        if self.unit != SUPPORT or not self.knows:
+            return 0.7
+        return sum(a.satisfaction for a in self.knows) / len(self.knows)
+
+    def equilibrium(self) -> float:
+        """E* = disposition + w_s (support - .5) + w_r (recognition - .5) + w_p (peers' mean - .5)
+        + w_c (served accounts' satisfaction - .7) - w_o max(0, utilisation - 1), clipped to [0, 1]."""
+        p = self.model.params.engagement
+        peers = [c.engagement for c in self.collaborators]
+        peer_mean = sum(peers) / len(peers) if peers else 0.5
+        target = (
+            self.disposition
+            + p.leader_support_weight * (self.leader.traits["support"] - 0.5)
+            + p.recognition_weight * (self.leader.traits["recognition"] - 0.5)
+            + p.peer_weight * (peer_mean - 0.5)
+            + p.customer_weight * (self.portfolio_satisfaction() - 0.7)
+            - p.overload_weight * max(0.0, self.utilisation - 1.0)
+        )
+        return _clip(target)
+
+    def step(self) -> None:
+        """Engagement (JD-R): U <- U + m (load - U);  E <- clip(E + a (E* - E) + N(0, sd))."""
+        p = self.model.params.engagement
+        self.utilisation += p.workload_memory * (self.load - self.utilisation)
+        noise = self.model.rng.normal(0.0, p.noise_sd) if p.noise_sd > 0 else 0.0
+        self.engagement = _clip(self.engagement + p.adjustment_rate * (self.equilibrium() - self.engagement) + noise)
+
+    def serve(self) -> None:
+        """Serve this week's tickets. Perceived quality of each::
+
+            q = clip(base + N(0, noise) + w_e E + w_s skill + w_o orientation + w_r richness
+                     - stale_penalty * (1 - exp(-missing / tau))   # server lags the customer's news
+                     - slow * response_weeks * (1 + overload) - overload_penalty * overload)
+
+        with ``overload = max(0, load - 1)`` and ``missing = news - known`` weeks. Afterwards
+        the server's picture is current, and each ticket reveals news with ``touchpoint_news_share``.
+        """
+        model, rng, sv = self.model, self.model.rng, self.model.params.service
+        ip = model.params.information
+        t = model.steps
+        self.load = len(self.tickets) * TICKETS.load / self.capacity
+        if not self.tickets:
+            return
+        overload = max(0.0, self.load - 1.0)
+        slow = sv.slow_response_penalty * TICKETS.response_days / 7.0
+        delivered = (
+            sv.base_quality
+            + sv.engagement_weight * self.engagement
+            + sv.skill_weight * self.skill
+            + sv.orientation_weight * self.orientation
+            + sv.richness_weight * TICKETS.richness
+            - slow * (1.0 + overload)
+            - sv.overload_penalty * overload
+        )
+        for account in self.tickets:
+            known = self.knows[account]
+            missing = max(0, account.news - known)
+            stale_loss = sv.stale_penalty * (1.0 - math.exp(-missing / sv.stale_time_constant))
+            account.experiences.append(_clip(delivered + rng.normal(0.0, sv.perception_noise_sd) - stale_loss))
+            model.touchpoint_log(min(t - known, ip.info_age_cap_weeks), missing > 0)
+        for account in self.tickets:
+            self.knows[account] = t
+            if rng.random() < ip.touchpoint_news_share:
+                account.news = t
+        self.tickets.clear()
+
+    def share(self) -> None:
+        """Pass newer news to each other member of my accounts' teams, with q = rate * E * (0.5 + 0.5 sharing).
+
+        Only news newer than what the colleague and their unit pool hold. Tied to the colleague:
+        they hear it directly with probability q. Otherwise it reaches their unit's pool with
+        probability q / hops (hops to the nearest member of their unit; never if unreachable).
+        Messages are delivered by :meth:`absorb` once everyone has shared (a synchronous week).
+        """
+        rng = self.model.rng
+        q = self.model.params.information.peer_share_rate * self.engagement
+        q *= 0.5 + 0.5 * self.leader.traits["information_sharing"]
+        for account, stamp in self.knows.items():
+            for mate in account.team:
+                if mate is self:
+                    continue
+                pool = mate.leader.pool
+                if stamp <= max(mate.knows[account], pool.get(account, NEVER)):
+                    continue
+                if mate in self.collaborators:
+                    if rng.random() < q:
+                        mate.inbox[account] = max(mate.inbox.get(account, NEVER), stamp)
+                elif self.hops[mate.unit] < FAR and rng.random() < q / max(self.hops[mate.unit], 1):
+                    mate.leader.inbox[account] = max(mate.leader.inbox.get(account, NEVER), stamp)
+
+    def absorb(self) -> None:
+        for account, stamp in self.inbox.items():
+            self.knows[account] = max(self.knows[account], stamp)
+        self.inbox.clear()
+
+
+class Leader(mesa.Agent):
+    """A unit's leader. ``pool`` is what the unit as a whole has heard about each account."""
+
+    model: ReferenceModel
+
+    def __init__(self, model: ReferenceModel, unit: int, traits: dict[str, float]) -> None:
+        super().__init__(model)
+        self.unit, self.traits = unit, dict(traits)
+        self.members: list[Employee] = []
+        self.pool: dict[Account, int] = {}
+        self.inbox: dict[Account, int] = {}
+        self.briefing: dict[Account, int] = {}
+
+    @property
+    def meeting_share(self) -> float:
+        return self.model.params.information.meeting_share * self.traits["information_sharing"]
+
+    def absorb(self) -> None:
+        for account, stamp in self.inbox.items():
+            self.pool[account] = max(self.pool.get(account, NEVER), stamp)
+        self.inbox.clear()
+
+    def team_meeting(self) -> None:
+        """Each member's picture of each account enters the pool with probability meeting_share * sharing."""
+        rng, share = self.model.rng, self.meeting_share
+        for member in self.members:
+            for account, stamp in member.knows.items():
+                if rng.random() < share and stamp > self.pool.get(account, NEVER):
+                    self.pool[account] = stamp
+        self.briefing = dict(self.pool)  # what this leader brings to the executive meeting
+
+    def executive_meeting(self) -> None:
+        """Each other leader's briefing on each account reaches my pool with probability
+        executive_share * my sharing * their sharing."""
+        rng = self.model.rng
+        for other in self.model.leaders:
+            if other is self:
+                continue
+            reach = self.model.params.information.executive_share * self.traits["information_sharing"]
+            reach *= other.traits["information_sharing"]
+            for account, stamp in other.briefing.items():
+                if rng.random() < reach and stamp > self.pool.get(account, NEVER):
+                    self.pool[account] = stamp
+
+    def brief_team(self) -> None:
+        """Each member learns the pool's picture of each of their accounts with probability meeting_share * sharing."""
+        rng, share = self.model.rng, self.meeting_share
+        for member in self.members:
+            for account, known in member.knows.items():
+                if rng.random() < share:
+                    member.knows[account] = max(known, self.pool.get(account, NEVER))
+        self.briefing = {}
+
+
+class Account(mesa.Agent):
+    """A maintenance customer: satisfaction, expectation, contract, its team (one member per unit), its news."""
+
+    model: ReferenceModel
+
+    def __init__(self, model: ReferenceModel, segment: int) -> None:
+        super().__init__(model)
+        rng, p = model.rng, model.params
+        spec = model.segment_specs[segment]
+        self.segment = segment
+        self.satisfaction = _clip(rng.normal(p.satisfaction.initial_satisfaction, 0.1))
+        self.expectation = spec.expectation
+        self.contract_value = spec.contract_value * rng.lognormal(0.0, 0.3)
+        self.contract_end = int(rng.integers(1, p.journey.contract_weeks + 1))
+        self.team: list[Employee] = []
+        self.news = NEVER
+        self.experiences: list[float] = []
+
+    def step(self) -> None:
+        """Raise a Poisson(maintenance_touchpoints) number of tickets with the support team member."""
+        for _ in range(self.model.rng.poisson(self.model.params.journey.maintenance_touchpoints)):
+            self.team[SUPPORT].tickets.append(self)
+
+    def evaluate(self) -> None:
+        """Expectation-disconfirmation over the week's mean ticket quality P, expectation E::
+
+        D = P - E (x negative_gap_weight if < 0);  S_t = clip(w P + (1 - w)(E + g D))
+        S <- S + memory (S_t - S);  E <- E + adaptation (P - E)
+        """
+        if not self.experiences:
+            return
+        s = self.model.params.satisfaction
+        perf = sum(self.experiences) / len(self.experiences)
+        self.experiences.clear()
+        gap = perf - self.expectation
+        weighted = s.negative_gap_weight * gap if gap < 0 else gap
+        now = _clip(
+            s.performance_weight * perf
+            + (1 - s.performance_weight) * (self.expectation + s.disconfirmation_gain * weighted)
+        )
+        self.satisfaction += s.memory * (now - self.satisfaction)
+        self.expectation += s.expectation_adaptation * (perf - self.expectation)
+
+    def tell_news(self) -> None:
+        """With probability news_rate the customer tells one team member (uniformly) something new."""
+        rng, t = self.model.rng, self.model.steps
+        if rng.random() < self.model.params.information.news_rate:
+            self.news = t
+            self.team[int(rng.integers(len(self.team)))].knows[self] = t
+
+    def renew(self) -> None:
+        """At contract end: churn with P = 1 / (1 + exp(-(a - b S))); else renew for another
+        term at value x clip(1 + 2 expansion_rate (S - 0.5), 0.5, 2)."""
+        if self.model.steps != self.contract_end:
+            return
+        r = self.model.params.renewal
+        if self.model.rng.random() < 1.0 / (1.0 + math.exp(-(r.churn_intercept - r.churn_slope * self.satisfaction))):
+            self.leave()
+            return
+        self.contract_value *= _clip(1.0 + r.expansion_rate * 2.0 * (self.satisfaction - 0.5), 0.5, 2.0)
+        self.contract_end += self.model.params.journey.contract_weeks
+
+    def leave(self) -> None:
+        """A churned account leaves its team members' and units' memories and the model."""
+        self.model.churned += 1
+        for member in self.team:
+            del member.knows[self]
+            member.leader.pool.pop(self, None)
+        self.remove()
+
+
+class ReferenceModel(mesa.Model):
+    """The core rules of :class:`sim.model.CXModel`, one object per agent.
+
+    Args:
+        scenario: a core-rules scenario (default :func:`core_rules_scenario`).
+        seed: overrides the scenario's seed.
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, seed: int | None = None) -> None:
+        scenario = core_rules_scenario() if scenario is None else scenario
+        seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        _check_core_rules(scenario)
+        self.spec, self.params = scenario, scenario.parameters
+        segs = scenario.customers.segments
+        self.segment_specs = [segs.small, segs.mid_market, segs.enterprise]
+        self.churned = 0
+        self.kpis: list[dict[str, float]] = []
+        self._tp = [0, 0.0, 0]  # this week's touchpoints, summed information age, stale touchpoints
+        self._build_company()
+        self._build_accounts(scenario.customers.accounts)
+        for _ in range(3):  # start people near their equilibrium (all at once, as the real model does)
+            targets = [e.equilibrium() for e in self.employees]
+            for e, target in zip(self.employees, targets, strict=True):
+                e.engagement = target
+
+    @property
+    def employees(self) -> mesa.AgentSet[Employee]:
+        return self.agents_by_type[Employee]
+
+    @property
+    def accounts(self) -> mesa.AgentSet[Account]:
+        return self.agents_by_type[Account]
+
+    def _build_company(self) -> None:
+        """Leaders, people, and the real model's collaboration network (small-world units, cross ties)."""
+        org = self.spec.organization
+        specs = [getattr(org.units, name) for name in UNITS]
+        self.leaders = [Leader(self, u, spec.leader.traits()) for u, spec in enumerate(specs)]
+        people = [
+            Employee(self, u, self.leaders[u], spec.capacity)
+            for u, spec in enumerate(specs)
+            for _ in range(spec.employees)
+        ]
+        for person in people:
+            self.leaders[person.unit].members.append(person)
+        sizes = np.array([s.employees for s in specs])
+        adjacency, _ = collaboration_network(sizes, org.ties_per_employee, org.rewiring, org.cross_unit_ties, self.rng)
+        hops = hops_to_units(adjacency, np.repeat(np.arange(len(UNITS)), sizes)).tolist()
+        for i, person in enumerate(people):
+            person.collaborators = {people[j] for j in adjacency.indices[adjacency.indptr[i] : adjacency.indptr[i + 1]]}
+            person.hops = hops[i]
+
+    def _build_accounts(self, n: int) -> None:
+        """Each account gets a sales, a delivery and a support member, one account at a time.
+
+        A unit's target portfolio is 1.15 x the mean once all ``n`` accounts are in (delivery: at
+        least ``projects_per_delivery_employee``). Support prefers a random support collaborator
+        of the account's delivery member whose portfolio is below the target; otherwise, as for
+        sales and delivery, a member is drawn in proportion to their room below the target
+        (:func:`sim.journey.assign_seats`). Each member's picture is 0-26 weeks old (support's
+        0-3); the latest news is the newest picture.
+        """
+        rng = self.rng
+        shares = np.array([s.share for s in self.segment_specs])
+        portfolio: dict[Employee, int] = {}
+        target = {u: max(1.15 * n / len(self.leaders[u].members), 1.0) for u in (SALES, DELIVERY, SUPPORT)}
+        target[DELIVERY] = max(target[DELIVERY], self.spec.parameters.journey.projects_per_delivery_employee)
+
+        def draw(unit: int) -> Employee:
+            members = self.leaders[unit].members
+            room = np.array([max(target[unit] - portfolio.get(m, 0), 0.0) + 1e-3 for m in members])
+            cum = np.cumsum(room)
+            return members[min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), len(members) - 1)]
+
+        for _ in range(n):
+            account = Account(self, int(rng.choice(len(shares), p=shares / shares.sum())))
+            sales = draw(SALES)
+            portfolio[sales] = portfolio.get(sales, 0) + 1
+            delivery = draw(DELIVERY)
+            portfolio[delivery] = portfolio.get(delivery, 0) + 1
+            support = draw(SUPPORT)
+            near = [c for c in delivery.collaborators if c.unit == SUPPORT]
+            if near:
+                mate = near[int(rng.integers(len(near)))]
+                if portfolio.get(mate, 0) < target[SUPPORT]:
+                    support = mate
+            portfolio[support] = portfolio.get(support, 0) + 1
+            account.team = [sales, delivery, support]  # indexed by unit
+            for member in account.team:
+                member.knows[account] = -int(rng.integers(0, 4 if member.unit == SUPPORT else 27))
+            account.news = max(member.knows[account] for member in account.team)
+
+    def touchpoint_log(self, info_age: float, stale: bool) -> None:
+        self._tp[0] += 1
+        self._tp[1] += info_age
+        self._tp[2] += stale
+
+    def step(self) -> None:
+        """One week: engagement, tickets, satisfaction, information, renewal; then the KPI record."""
+        self._tp = [0, 0.0, 0]
+        self.churned = 0
+        self.employees.shuffle_do("step")
+        self.accounts.shuffle_do("step")
+        self.employees.shuffle_do("serve")
+        self.accounts.shuffle_do("evaluate")
+        self.accounts.shuffle_do("tell_news")
+        self.employees.shuffle_do("share")
+        self.employees.do("absorb")
+        leaders = self.agents_by_type[Leader]
+        leaders.do("absorb")
+        if self.steps % self.spec.organization.meeting_every_weeks == 0:
+            leaders.do("team_meeting")
+            leaders.do("executive_meeting")
+            leaders.do("brief_team")
+        self.accounts.shuffle_do("renew")
+        self._record()
+        if self.steps >= self.spec.steps:
+            self.running = False
+
+    def _record(self) -> None:
+        accounts, people = self.accounts.to_list(), self.employees.to_list()
+        n, age, stale = self._tp
+        self.kpis.append(
+            {
+                "customers": len(accounts),
+                "churned": self.churned,
+                "satisfaction": sum(a.satisfaction for a in accounts) / len(accounts) if accounts else math.nan,
+                "engagement": sum(e.engagement for e in people) / len(people),
+                "touchpoints": n,
+                "info_age_sum": age,
+                "stale": stale,
+            }
+        )
+
+    def run(self) -> ReferenceModel:
+        while self.running and self.steps < self.spec.steps:
+            self.step()
+        return self
+
+    def summary(self) -> dict[str, float]:
+        """Outcomes over the weeks after the warm-up, computed as :func:`sim.summary.summarise` does."""
+        w = self.kpis[self.spec.warmup :]
+        years = len(w) / WEEKS_PER_YEAR
+        customers = sum(r["customers"] for r in w) / len(w)
+        touchpoints = sum(r["touchpoints"] for r in w)
+        return {
+            "annual_churn_rate": sum(r["churned"] for r in w) / (customers * years) if customers else 0.0,
+            "mean_satisfaction": float(np.nanmean([r["satisfaction"] for r in w])),
+            "mean_engagement": sum(r["engagement"] for r in w) / len(w),
+            "mean_info_age_weeks": sum(r["info_age_sum"] for r in w) / touchpoints if touchpoints else 0.0,
+            "stale_share": sum(r["stale"] for r in w) / touchpoints if touchpoints else 0.0,
+            "customers_final": float(self.kpis[-1]["customers"]),
+        }
+
+
+def run_reference(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """Run the reference over the scenario's horizon and summarise it."""
+    return ReferenceModel(scenario, seed=seed).run().summary()
+
+
+def main() -> None:
+    """Time one run of each model at the baseline company size in the core-rules configuration."""
+    from sim.model import CXModel
+    from sim.summary import summarise
+
+    sc = core_rules_scenario()
+    keys = ("mean_satisfaction", "annual_churn_rate", "mean_engagement", "mean_info_age_weeks", "stale_share")
+    t0 = time.perf_counter()
+    ref = run_reference(sc, sc.seed)
+    t1 = time.perf_counter()
+    real = summarise(CXModel(sc, collect=False).run())
+    t2 = time.perf_counter()
+    people = sum(getattr(sc.organization.units, u).employees for u in UNITS)
+    print(f"core rules: {sc.customers.accounts} accounts, {people} employees, {sc.steps} weeks, seed {sc.seed}")
+    print(f"reference (per-agent Mesa): {t1 - t0:7.2f} s   " + "  ".join(f"{k}={ref[k]:.4f}" for k in keys))
+    print(f"cxsim (vectorised):         {t2 - t1:7.2f} s   " + "  ".join(f"{k}={real[k]:.4f}" for k in keys))
+
+
+if __name__ == "__main__":
+    main()
