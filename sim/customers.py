@@ -59,7 +59,7 @@ _COLUMNS: dict[str, tuple[type, tuple[int, ...], float]] = {
 
 
 class Accounts:
-    """Columnar store of every account, grown by doubling so rows keep their index forever."""
+    """Columnar store of every account, grown by half again when full; rows keep their index forever."""
 
     stage: np.ndarray
     segment: np.ndarray
@@ -94,7 +94,7 @@ class Accounts:
     def allocate(self, k: int) -> np.ndarray:
         """Reserve ``k`` new rows (growing the arrays if needed) and return their indices."""
         if self.n + k > self.capacity:
-            new_cap = max(2 * self.capacity, self.n + k)
+            new_cap = max(int(1.5 * self.capacity), self.n + k)
             for name, (dtype, tail, fill) in _COLUMNS.items():
                 old = getattr(self, name)
                 grown = np.full((new_cap, *tail), fill, dtype=dtype)

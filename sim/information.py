@@ -36,6 +36,7 @@ import numpy as np
 from sim.customers import UNIT_PAIRS
 from sim.leadership import meeting_due
 from sim.organisation import DELIVERY, SALES
+from sim.sampling import bernoulli_indices
 
 if TYPE_CHECKING:
     from sim.model import CXModel
@@ -51,48 +52,55 @@ def diffusion_phase(model: CXModel) -> None:
 
     All six directed unit pairs of every account team are checked at once, as (accounts x 6)
     arrays; only the pairs where one member knows something the other side lacks are drawn, so
-    the phase costs a few dozen array operations whatever the size of the company.
+    the phase costs a few dozen array operations whatever the size of the company. It works on
+    views of the account arrays (rows in use), with accounts outside the journey masked out.
     """
     acc, w, rng = model.accounts, model.workforce, model.rng
     ip = model.params.information
     t = model.steps
-    rows = np.flatnonzero(acc.in_journey())
-    if not rows.size:
+    n = acc.n
+    active = acc.in_journey()[:n]
+    if not active.any():
         return
-    _customer_news(model, rows, t)
+    _customer_news(model, active, t)
 
-    team, known, pool = acc.team[rows], acc.known[rows], acc.pool[rows]
+    team, known, pool = acc.team[:n], acc.known[:n], acc.pool[:n]  # views: updates land in place
     sharing = model.leader_trait_by_unit("information_sharing")
-    src = team[:, _SRC]
-    src_seat = np.maximum(src, 0)
-    stamp = known[:, _SRC]
-    newer = (src >= 0) & w.filled[src_seat] & (stamp > np.maximum(known, pool)[:, _DST])
-    r, j = np.nonzero(newer)  # pending: account r's member of unit _SRC[j] knows news unit _DST[j] lacks
-    reached, delay = 0, 0.0
-    if r.size:
-        seat, v = src_seat[r, j], _DST[j]
-        q = ip.peer_share_rate * w.engagement[seat] * (0.5 + 0.5 * sharing[_SRC[j]])
-        direct = acc.tied[rows[r], _PAIR[j]] & (team[r, v] >= 0)
-        ok = rng.random(r.size) < q * np.where(direct, 1.0, w.route_weight[seat, v])
-        r, v, news, direct = r[ok], v[ok], stamp[r[ok], j[ok]], direct[ok]
-        np.maximum.at(known, (r[direct], v[direct]), news[direct])
-        np.maximum.at(pool, (r[~direct], v[~direct]), news[~direct])
-        reached = int(r.size)
-        delay = float((t - news).sum())
+    culture = 0.5 + 0.5 * sharing
+    # Each (account, directed unit pair) passes news with probability p <= p_top. Candidates are
+    # drawn at p_top and accepted with p / p_top (thinning): the same draws in distribution as
+    # testing every pair, at a fraction of the cost when most pairs have nothing to pass on.
+    p_top = ip.peer_share_rate * float(culture.max())
+    flat = bernoulli_indices(rng, n * len(ORDERED_PAIRS), p_top)
+    r, j = np.divmod(flat, len(ORDERED_PAIRS))
+    u, v = _SRC[j], _DST[j]
+    seat = team[r, u]
+    stamp = known[r, u]
+    pending = active[r] & (seat >= 0) & (stamp > np.maximum(known[r, v], pool[r, v]))
+    pending &= w.filled[np.maximum(seat, 0)]
+    r, j, u, v, seat, stamp = r[pending], j[pending], u[pending], v[pending], seat[pending], stamp[pending]
+    q = ip.peer_share_rate * w.engagement[seat] * culture[u]
+    direct = acc.tied[r, _PAIR[j]] & (team[r, v] >= 0)
+    ok = rng.random(r.size) * p_top < q * np.where(direct, 1.0, w.route_weight[seat, v])
+    r, v, news, direct = r[ok], v[ok], stamp[ok], direct[ok]
+    np.maximum.at(known, (r[direct], v[direct]), news[direct])
+    np.maximum.at(pool, (r[~direct], v[~direct]), news[~direct])
+    reached = int(r.size)
+    delay = float((t - news).sum())
 
     if meeting_due(t, model.spec.organization.meeting_every_weeks):
-        r2, d2 = _meetings(model, team, known, pool, sharing, t)
+        r2, d2 = _meetings(model, active, team, known, pool, sharing, t)
         reached += r2
         delay += d2
-    acc.known[rows], acc.pool[rows] = known, pool
     model.step_stats["news_reached"] = reached
     model.step_stats["news_delay_sum"] = delay
 
 
-def _customer_news(model: CXModel, rows: np.ndarray, t: int) -> None:
+def _customer_news(model: CXModel, active: np.ndarray, t: int) -> None:
     """Customers tell one of their contacts something new (a new need, a change on their side)."""
     acc, rng = model.accounts, model.rng
-    tells = rows[rng.random(rows.size) < model.params.information.news_rate]
+    tells = bernoulli_indices(rng, active.size, model.params.information.news_rate)
+    tells = tells[active[tells]]
     if not tells.size:
         return
     team = acc.team[tells]
@@ -105,25 +113,42 @@ def _customer_news(model: CXModel, rows: np.ndarray, t: int) -> None:
 
 
 def _meetings(
-    model: CXModel, team: np.ndarray, known: np.ndarray, pool: np.ndarray, sharing: np.ndarray, t: int
+    model: CXModel,
+    active: np.ndarray,
+    team: np.ndarray,
+    known: np.ndarray,
+    pool: np.ndarray,
+    sharing: np.ndarray,
+    t: int,
 ) -> tuple[int, float]:
-    """Team meetings pool and share customer news; leaders exchange news between units (in place)."""
+    """Team meetings pool and share customer news; leaders exchange news between units (in place).
+
+    Accounts outside the journey are left as they are.
+    """
     rng = model.rng
     ip = model.params.information
     n = known.shape[0]
     share = ip.meeting_share * sharing  # per unit
-    before = np.maximum(known, pool)
-    heard = rng.random(known.shape) < share[None, :]
-    pool[:] = np.where(heard, np.maximum(pool, known), pool)
-    # executive meeting: unit u's news reaches unit v with the two leaders' sharing
+    heard = (rng.random(known.shape) < share[None, :]) & active[:, None] & (known > pool)
+    arrived = [(t - known)[heard]]
+    np.copyto(pool, known, where=heard)
+    # executive meeting: unit u's news reaches unit v with the two leaders' sharing; candidates
+    # drawn at the highest pair's probability, then thinned to each pair's own
     reach = ip.executive_share * sharing[_SRC] * sharing[_DST]  # per ordered unit pair
-    r, k = np.nonzero(rng.random((n, len(ORDERED_PAIRS))) < reach)
-    np.maximum.at(pool, (r, _DST[k]), pool[r, _SRC[k]])  # from the pools as they were before
-    told = rng.random(known.shape) < share[None, :]
-    known[:] = np.where(told & (team >= 0), np.maximum(known, pool), known)
-    after = np.maximum(known, pool)
-    gained = after > before
-    return int(gained.sum()), float((t - after[gained]).sum())
+    top = float(reach.max())
+    flat = bernoulli_indices(rng, n * len(ORDERED_PAIRS), top)
+    r, k = np.divmod(flat, len(ORDERED_PAIRS))
+    keep = active[r] & (rng.random(flat.size) * top < reach[k])
+    r, src, dst = r[keep], _SRC[k[keep]], _DST[k[keep]]
+    news = pool[r, src]  # from the pools as they were before the exchange
+    better = news > pool[r, dst]
+    arrived.append(t - news[better])
+    np.maximum.at(pool, (r[better], dst[better]), news[better])
+    told = (rng.random(known.shape) < share[None, :]) & (team >= 0) & active[:, None] & (pool > known)
+    arrived.append((t - pool)[told])
+    np.copyto(known, pool, where=told)
+    delays = np.concatenate(arrived)
+    return int(delays.size), float(delays.sum())
 
 
 def handoff(model: CXModel, rows: np.ndarray) -> None:

@@ -163,11 +163,8 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     acc, w, rng = model.accounts, model.workforce, model.rng
     sv = model.params.service
     t = model.steps
-    rows = np.flatnonzero(acc.in_journey())
-    counts = rng.poisson(model.touchpoint_rates[acc.stage[rows]])
-    keep = counts > 0
-    touched, counts = rows[keep], counts[keep]
-    account = np.repeat(touched, counts)
+    account = _touchpoint_accounts(model)
+    touched, starts, counts = _groups(account)
     n = account.size
     stage = acc.stage[account].astype(np.int64)
     channel = _FIRST[stage] + (rng.random(n)[:, None] >= _CUM[stage]).sum(axis=1)
@@ -238,7 +235,6 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     _open_complaints(model, account[complaint], server[complaint])
     _learn_from_touchpoints(model, account, unit, stand_in, served, t)
 
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     mean_q = np.add.reduceat(quality, starts) / counts if n else np.zeros(0)
     return Touchpoints(
         account=account,
@@ -257,6 +253,33 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
         touched_stage=acc.stage[touched].astype(np.int64),
         touched_quality=mean_q,
     )
+
+
+def _touchpoint_accounts(model: CXModel) -> np.ndarray:
+    """The account of each of this week's touchpoints, sorted.
+
+    Each account in stage s has Poisson(rate_s) touchpoints. Drawn the equivalent way (Poisson
+    splitting): a Poisson(n_s * rate_s) total per stage, each touchpoint given to one of the
+    stage's n_s accounts uniformly at random — fewer draws than one Poisson per account.
+    """
+    acc, rng = model.accounts, model.rng
+    stage = acc.stage[: acc.n]
+    parts = []
+    for s, rate in enumerate(model.touchpoint_rates):
+        members = np.flatnonzero(stage == s)
+        if members.size and rate > 0:
+            parts.append(members[rng.integers(0, members.size, rng.poisson(rate * members.size))])
+    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _groups(account: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique accounts of a sorted array, where each one's run starts, and its length."""
+    if not account.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]])
+    counts = np.diff(np.r_[starts, account.size])
+    return account[starts], starts, counts
 
 
 def _open_complaints(model: CXModel, account: np.ndarray, seat: np.ndarray) -> None:

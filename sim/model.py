@@ -100,7 +100,7 @@ class CXModel(mesa.Model):
         self._customers: list[Customer] = []
 
         cust = scenario.customers
-        self.accounts = Accounts(int(1.5 * (cust.accounts + cust.prospects)) + 64)
+        self.accounts = Accounts(int(1.1 * (cust.accounts + cust.prospects)) + 64)
         self._add_initial_customers(cust.accounts)
         self.add_prospects(cust.prospects)
         prom, det = promoter_detractor(self.accounts.satisfaction)
@@ -211,11 +211,10 @@ class CXModel(mesa.Model):
     def portfolio_satisfaction(self) -> np.ndarray:
         """Per seat, the mean satisfaction of the accounts it serves (0.7 when it serves none)."""
         acc = self.accounts
-        seat = acc.server_seat()
-        mask = seat >= 0
+        slot = acc.server_seat() + 1  # slot 0 collects the accounts nobody serves
         n = self.workforce.size
-        counts = np.bincount(seat[mask], minlength=n)
-        sums = np.bincount(seat[mask], weights=acc.satisfaction[mask], minlength=n)
+        counts = np.bincount(slot, minlength=n + 1)[1:]
+        sums = np.bincount(slot, weights=acc.satisfaction, minlength=n + 1)[1:]
         out = np.full(n, 0.7)
         np.divide(sums, counts, out=out, where=counts > 0)
         return out
@@ -228,8 +227,8 @@ class CXModel(mesa.Model):
         """
         if self._portfolio_week != self.steps:
             self._portfolio_week = self.steps
-            seat = self.accounts.server_seat()
-            self._portfolio = np.bincount(seat[seat >= 0], minlength=self.workforce.size)
+            slot = self.accounts.server_seat() + 1
+            self._portfolio = np.bincount(slot, minlength=self.workforce.size + 1)[1:]
         return self._portfolio
 
     def random_colleagues(self, units: np.ndarray) -> np.ndarray:
