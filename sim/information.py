@@ -70,7 +70,7 @@ def diffusion_phase(model: CXModel) -> None:
     # Each (account, directed unit pair) passes news with probability p <= p_top. Candidates are
     # drawn at p_top and accepted with p / p_top (thinning): the same draws in distribution as
     # testing every pair, at a fraction of the cost when most pairs have nothing to pass on.
-    p_top = ip.peer_share_rate * float(culture.max())
+    p_top = ip.peer_share_rate * float(culture.max()) * float(w.engagement.max())
     flat = bernoulli_indices(rng, n * len(ORDERED_PAIRS), p_top)
     r, j = np.divmod(flat, len(ORDERED_PAIRS))
     u, v = _SRC[j], _DST[j]

@@ -87,6 +87,9 @@ for _s in range(len(STAGES)):
     _CUM[_s, : _shares.size] = np.cumsum(_shares)
     _CUM[_s, _shares.size - 1 :] = 2.0  # past the last channel: never chosen beyond it
 
+#: per stage, the cumulative shares of its channels but the last (for a searchsorted draw)
+_STAGE_CUM = [np.cumsum([c.share for c in CHANNELS if c.stage == s])[:-1] for s in range(len(STAGES))]
+
 CAUSES = (
     "high_expectations",
     "stale_information",
@@ -163,11 +166,9 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     acc, w, rng = model.accounts, model.workforce, model.rng
     sv = model.params.service
     t = model.steps
-    account = _touchpoint_accounts(model)
+    account, stage, channel = _draw_touchpoints(model)
     touched, starts, counts = _groups(account)
     n = account.size
-    stage = acc.stage[account].astype(np.int64)
-    channel = _FIRST[stage] + (rng.random(n)[:, None] >= _CUM[stage]).sum(axis=1)
     unit = STAGE_UNIT[stage]
     owner = acc.team[account, unit]
     stand_in = (owner < 0) | ~w.filled[np.maximum(owner, 0)]
@@ -255,21 +256,33 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
     )
 
 
-def _touchpoint_accounts(model: CXModel) -> np.ndarray:
-    """The account of each of this week's touchpoints, sorted.
+def _draw_touchpoints(model: CXModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This week's touchpoints: account, stage and channel of each, sorted by account.
 
     Each account in stage s has Poisson(rate_s) touchpoints. Drawn the equivalent way (Poisson
     splitting): a Poisson(n_s * rate_s) total per stage, each touchpoint given to one of the
-    stage's n_s accounts uniformly at random — fewer draws than one Poisson per account.
+    stage's n_s accounts uniformly at random — fewer draws than one Poisson per account. Each
+    touchpoint's channel is drawn from its stage's channel mix.
     """
     acc, rng = model.accounts, model.rng
     stage = acc.stage[: acc.n]
-    parts = []
+    accounts, stages, channels = [], [], []
     for s, rate in enumerate(model.touchpoint_rates):
         members = np.flatnonzero(stage == s)
-        if members.size and rate > 0:
-            parts.append(members[rng.integers(0, members.size, rng.poisson(rate * members.size))])
-    return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        if not members.size or rate <= 0:
+            continue
+        k = rng.poisson(rate * members.size)
+        accounts.append(members[rng.integers(0, members.size, k)])
+        stages.append(np.full(k, s))
+        cum = _STAGE_CUM[s]
+        offset = np.searchsorted(cum, rng.random(k), side="right") if cum.size else np.zeros(k, dtype=np.int64)
+        channels.append(_FIRST[s] + offset)
+    if not accounts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    account = np.concatenate(accounts)
+    order = np.argsort(account, kind="stable")
+    return account[order], np.concatenate(stages)[order], np.concatenate(channels)[order]
 
 
 def _groups(account: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

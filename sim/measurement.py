@@ -137,13 +137,14 @@ def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.nda
     rows, stage -1, land in bin 0); employees per unit in three; touchpoints per channel and unit.
     """
     acc, w = model.accounts, model.workforce
-    code = acc.stage + 1
+    code = acc.stage[: acc.n] + 1  # rows beyond n are unused
     n_by = np.bincount(code, minlength=7)[1:].astype(float)  # pre, purchase, delivery, maint, churned, lost
-    sat_sum = np.bincount(code, weights=acc.satisfaction, minlength=7)[1:]
+    sat_sum = np.bincount(code, weights=acc.satisfaction[: acc.n], minlength=7)[1:]
+    value_sum = np.bincount(code, weights=acc.contract_value[: acc.n], minlength=7)[1:]
     n_cust = n_by[2] + n_by[3]
     sat_by_stage = _ratio(sat_sum[:4], n_by[:4])
     cust = (code == DELIVERY_STAGE + 1) | (code == MAINTENANCE + 1)
-    prom, det = promoter_detractor(acc.satisfaction[cust])
+    prom, det = promoter_detractor(acc.satisfaction[: acc.n][cust])
     nps = 100.0 * (int(prom.sum()) - int(det.sum())) / n_cust if n_cust else 0.0
     nps_surveyed = _surveyed_nps(model, survey, nps)
     events = [model.counters[k] - model.last_counters.get(k, 0) for k in EVENT_COUNTERS]
@@ -168,7 +169,7 @@ def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.nda
             [(sat_sum[2] + sat_sum[3]) / n_cust if n_cust else np.nan],
             sat_by_stage,
             [nps, nps_surveyed, survey["responses"], survey["promoters"], survey["detractors"]],
-            [float(acc.contract_value[cust].sum()), model.reputation],
+            [value_sum[2] + value_sum[3], model.reputation],
             [eng_sum.sum() / head.sum() if head.sum() else np.nan],
             _ratio(eng_sum, head),
             _ratio(util_sum, head),
