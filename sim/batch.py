@@ -223,7 +223,7 @@ def run_batch(
 
 def _execute(executor, todo, outcomes, ts_columns, parts: Path, bar: _Progress, workers: int | None) -> None:
     n_workers = workers or os.cpu_count() or 1
-    size = max(1, min(25, math.ceil(len(todo) / (n_workers * 8))))
+    size = max(1, min(10, math.ceil(len(todo) / (n_workers * 16))))
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     pending = {executor.submit(run_chunk, chunk, outcomes, ts_columns): chunk for chunk in chunks}
     try:
