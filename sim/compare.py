@@ -154,21 +154,30 @@ def _labelled_timeseries(out_dir: Path) -> pd.DataFrame | None:
     return ts.merge(runs.rename(columns={"case": "scenario"}), on="run_id")
 
 
+_PERCENT = ("net_revenue_retention", "stale_share", "handoff_info_loss")
+
+
+def _is_share(metric: str) -> bool:
+    return metric.endswith("_rate") or metric in _PERCENT
+
+
 def fmt(value: float | None, metric: str) -> str:
-    """Rates as percentages, others with 3 significant digits."""
+    """A scenario's mean: shares as percentages, others with a precision that suits their size."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if metric.endswith("_rate") or metric in ("net_revenue_retention", "stale_share", "handoff_info_loss"):
+    if _is_share(metric):
         return f"{100 * value:.2f} %"
-    return f"{value:.3g}"
+    size = abs(value)
+    return f"{value:.1f}" if size >= 10 else f"{value:.2f}" if size >= 1 else f"{value:.3f}"
 
 
 def diff_text(d: dict[str, Any], metric: str) -> str:
-    sign = "+" if d["mean"] >= 0 else ""
+    """``+mean ± half-width`` with two significant digits of the half-width (pp for shares)."""
+    scale, unit = (100.0, " pp") if _is_share(metric) else (1.0, "")
+    mean, half = scale * d["mean"], scale * d["half_width"]
+    decimals = max(0, 1 - math.floor(math.log10(half))) if half > 0 and math.isfinite(half) else 2
     mark = " *" if d["low"] > 0 or d["high"] < 0 else ""
-    if metric.endswith("_rate") or metric in ("net_revenue_retention", "stale_share", "handoff_info_loss"):
-        return f"{sign}{100 * d['mean']:.2f} ± {100 * d['half_width']:.2f} pp{mark}"
-    return f"{sign}{d['mean']:.3g} ± {d['half_width']:.2g}{mark}"
+    return f"{mean:+.{decimals}f} ± {half:.{decimals}f}{unit}{mark}"
 
 
 def to_markdown(result: dict[str, Any]) -> str:
