@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.leadership import STYLE_PRESETS, TRAITS
-from sim.scenario import Scenario
+from sim.scenario import Scenario, field_bounds
 
 PARAMETER_MARKERS = ("<!-- parameter-table:start -->", "<!-- parameter-table:end -->")
 LEADER_MARKERS = ("<!-- leader-table:start -->", "<!-- leader-table:end -->")
@@ -214,18 +214,7 @@ def _allowed(key: tuple[str, ...], info: FieldInfo) -> str:
 
 
 def _bounds(info: FieldInfo) -> str:
-    lo = hi = None
-    lo_open = hi_open = False
-    kinds = (("ge", True, False), ("gt", True, True), ("le", False, False), ("lt", False, True))
-    for m in info.metadata:
-        for attr, is_lo, is_open in kinds:
-            v = getattr(m, attr, None)
-            if v is None:
-                continue
-            if is_lo:
-                lo, lo_open = v, is_open
-            else:
-                hi, hi_open = v, is_open
+    lo, lo_open, hi, hi_open = field_bounds(info)
     if lo is not None and hi is not None:
         return f"{'(' if lo_open else '['}{_number(lo)}, {_number(hi)}{')' if hi_open else ']'}"
     if lo is not None:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from sim.figures import PALETTE, STYLE
+from sim.figures import PALETTE, STYLE, save_figure
 from sim.stats import mean_interval
 
 KEY_OUTCOMES = (
@@ -89,7 +89,7 @@ def _one_factor(runs: pd.DataFrame, factor: str, levels: list[Any], outcomes: li
     if len(cases) > 1:
         axes.flat[0].legend()
     fig.suptitle(f"{name}: effect of {factor} (mean and 95 % CI over replications and other factors)", fontsize=10)
-    return _save(fig, out / f"factor_{_slug(factor)}.png")
+    return save_figure(fig, out / f"factor_{_slug(factor)}.png")
 
 
 def _heatmap(
@@ -112,7 +112,7 @@ def _heatmap(
             ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8, color="white" if v < mid else "black")
     fig.colorbar(im, ax=ax, label=_label(outcome))
     ax.set_title(f"{name}: mean {_label(outcome)}")
-    return _save(fig, out / f"heatmap_{_slug(f1)}_x_{_slug(f2)}_{outcome}.png")
+    return save_figure(fig, out / f"heatmap_{_slug(f1)}_x_{_slug(f2)}_{outcome}.png")
 
 
 def _cases(runs: pd.DataFrame, outcomes: list[str], name: str, out: Path) -> Path:
@@ -134,7 +134,7 @@ def _cases(runs: pd.DataFrame, outcomes: list[str], name: str, out: Path) -> Pat
     for ax in list(axes.flat)[len(outcomes) :]:
         ax.set_axis_off()
     fig.suptitle(f"{name}: cases (mean and 95 % CI over replications)", fontsize=10)
-    return _save(fig, out / "cases.png")
+    return save_figure(fig, out / "cases.png")
 
 
 def comparison_figures(result: dict[str, Any], ts: pd.DataFrame | None, out: Path) -> list[Path]:
@@ -165,7 +165,7 @@ def _compare_timeseries(ts: pd.DataFrame, result: dict[str, Any], path: Path) ->
     fig.suptitle(
         f"Scenarios over time (mean and 95 % CI over {result['replications']} paired replications)", fontsize=10
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _forest(result: dict[str, Any], path: Path) -> Path:
@@ -191,11 +191,4 @@ def _forest(result: dict[str, Any], path: Path) -> Path:
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_axis_off()
     fig.suptitle(f"Difference from {result['scenarios'][0]} (mean, 95 % CI; coloured: excludes 0)", fontsize=10)
-    return _save(fig, path)
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

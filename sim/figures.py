@@ -87,7 +87,7 @@ def _kpis(df: pd.DataFrame, scenario: Scenario, path: Path) -> Path:
     for ax in axes[-1]:
         ax.set_xlabel("week")
     fig.suptitle(f"{scenario.name}: key indicators (grey: warm-up, left out of the KPIs)", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _lines(df: pd.DataFrame, prefix: str, groups, title: str, ylabel: str, scenario: Scenario, path: Path) -> Path:
@@ -99,7 +99,7 @@ def _lines(df: pd.DataFrame, prefix: str, groups, title: str, ylabel: str, scena
     ax.set_ylabel(ylabel)
     ax.set_title(f"{scenario.name}: {title.lower()}")
     ax.legend(ncols=len(groups), loc="lower center")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _info_age(df: pd.DataFrame, scenario: Scenario, path: Path) -> Path:
@@ -119,7 +119,7 @@ def _info_age(df: pd.DataFrame, scenario: Scenario, path: Path) -> Path:
         _warmup(ax, scenario)
         ax.set_xlabel("week")
     fig.suptitle(f"{scenario.name}: speed of customer information inside the company", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _why(summary: dict[str, Any], scenario: Scenario, path: Path) -> Path:
@@ -135,10 +135,11 @@ def _why(summary: dict[str, Any], scenario: Scenario, path: Path) -> Path:
         ax.set_xlabel("% of detractors' worst recent touchpoints")
         ax.grid(axis="y", visible=False)
     ax.set_title(f"{scenario.name}: why detractors are detractors (stage · channel · cause)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def save_figure(fig: plt.Figure, path: Path) -> Path:
+    """Lay out, write and close a figure."""
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -436,11 +436,36 @@ def _allowed_text(err: dict[str, Any], loc: list[str]) -> str:
     return msg
 
 
+def field_bounds(info: FieldInfo) -> tuple[Any, bool, Any, bool]:
+    """A numeric field's (lower, lower is exclusive, upper, upper is exclusive); None if unbounded."""
+    lo = hi = None
+    lo_open = hi_open = False
+    kinds = (("ge", True, False), ("gt", True, True), ("le", False, False), ("lt", False, True))
+    for m in info.metadata:
+        for attr, is_lo, is_open in kinds:
+            v = getattr(m, attr, None)
+            if v is None:
+                continue
+            if is_lo:
+                lo, lo_open = v, is_open
+            else:
+                hi, hi_open = v, is_open
+    return lo, lo_open, hi, hi_open
+
+
 def _bounds(loc: list[str]) -> str:
     try:
         info = check_path(loc, "")
     except InputError:
         return ""
+    lo, lo_open, hi, hi_open = field_bounds(info)
+    if lo is not None and hi is not None:
+        return f" from {lo}{' (exclusive)' if lo_open else ''} to {hi}{' (exclusive)' if hi_open else ''}"
+    if lo is not None:
+        return f" {'>' if lo_open else '>='} {lo}"
+    if hi is not None:
+        return f" {'<' if hi_open else '<='} {hi}"
+    return ""
     lo = hi = None
     lo_open = hi_open = False
     for m in info.metadata:
