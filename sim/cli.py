@@ -42,8 +42,12 @@ def fail(exc: InputError) -> None:
     raise typer.Exit(2)
 
 
-def check_out_dir(path: Path) -> None:
-    """``--out`` must name a new folder, an empty one, or an earlier result: it is replaced as a whole."""
+#: what marks a folder as a batch's own (a finished one, or one a killed batch left to resume)
+BATCH_MARKERS = ("manifest.json", "parts")
+
+
+def check_out_dir(path: Path, markers: tuple[str, ...] = ("manifest.json",)) -> None:
+    """``--out`` must name a new folder, an empty one, or an earlier result (one holding a marker)."""
     target = path.resolve()
     cwd = Path.cwd().resolve()
     if target == cwd or target in cwd.parents:
@@ -51,7 +55,7 @@ def check_out_dir(path: Path) -> None:
     if target.exists():
         if not target.is_dir():
             raise InputError("--out", None, str(path), "a file is in the way; name a folder")
-        if any(target.iterdir()) and not (target / "manifest.json").is_file():
+        if any(target.iterdir()) and not any((target / m).exists() for m in markers):
             raise InputError(
                 "--out",
                 None,
@@ -117,6 +121,7 @@ def batch(
     try:
         experiment = load_experiment(spec)
         target = out_dir if out_dir is not None else Path("results") / experiment.spec.name
+        check_out_dir(target, BATCH_MARKERS)
         report = run_batch(experiment, target, workers, scheduler, fresh=fresh, progress=progress)
     except InputError as exc:
         fail(exc)
@@ -163,6 +168,7 @@ def compare(
     names = "_vs_".join(Path(s).stem for s in scenarios)[:120]
     target = out_dir if out_dir is not None else Path("results") / "compare" / names
     try:
+        check_out_dir(target, BATCH_MARKERS)
         result = run_comparison(
             scenarios,
             target,

@@ -186,12 +186,16 @@ def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple
     except InputError as exc:
         raise InputError(src, "scenario", spec.scenario, f"cannot read base scenario ({exc})") from None
     cases: dict[str, dict[str, Any]] = {}
+    labels: dict[str, str] = {}  # where a case's scenario comes from, for error messages
     for name, case in (spec.cases or {"base": CaseSpec()}).items():
         case = CaseSpec(scenario=case) if isinstance(case, str) else case
+        if case.scenario and not (base_dir / case.scenario).is_file():
+            raise InputError(src, f"cases.{name}", case.scenario, f"no such scenario file ({base_dir / case.scenario})")
         raw = _read_with_extends(base_dir / case.scenario, ()) if case.scenario else copy.deepcopy(base)
         for key, value in case.set.items():
             set_override(raw, key, value, source=f"{src}: cases.{name}.set")
         cases[name] = raw
+        labels[name] = str(base_dir / case.scenario) if case.scenario else f"{src}: cases.{name}"
     factors = {name: expand_factor(name, src) for name in spec.grid}
     levels = list(itertools.product(*spec.grid.values())) if spec.grid else [()]
     points = []
@@ -205,7 +209,7 @@ def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple
             if spec.steps is not None:
                 scenario["steps"] = spec.steps
             try:
-                validated = validate_scenario(scenario, f"{src}: cases.{case}")
+                validated = validate_scenario(scenario, labels[case])
             except InputError as exc:
                 field = exc.field or ""
                 factor = next(

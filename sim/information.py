@@ -129,9 +129,12 @@ def _meetings(
     ip = model.params.information
     n = known.shape[0]
     share = ip.meeting_share * sharing  # per unit
-    heard = (rng.random(known.shape) < share[None, :]) & active[:, None] & (known > pool)
-    arrived = [(t - known)[heard]]
-    np.copyto(pool, known, where=heard)
+    # only entries where something would change are drawn (the same in distribution)
+    r, u = np.nonzero((known > pool) & active[:, None])
+    heard = rng.random(r.size) < share[u]
+    r, u = r[heard], u[heard]
+    arrived = [t - known[r, u]]
+    pool[r, u] = known[r, u]
     # executive meeting: unit u's news reaches unit v with the two leaders' sharing; candidates
     # drawn at the highest pair's probability, then thinned to each pair's own
     reach = ip.executive_share * sharing[_SRC] * sharing[_DST]  # per ordered unit pair
@@ -144,9 +147,11 @@ def _meetings(
     better = news > pool[r, dst]
     arrived.append(t - news[better])
     np.maximum.at(pool, (r[better], dst[better]), news[better])
-    told = (rng.random(known.shape) < share[None, :]) & (team >= 0) & active[:, None] & (pool > known)
-    arrived.append((t - pool)[told])
-    np.copyto(known, pool, where=told)
+    r, u = np.nonzero((pool > known) & (team >= 0) & active[:, None])
+    told = rng.random(r.size) < share[u]
+    r, u = r[told], u[told]
+    arrived.append(t - pool[r, u])
+    known[r, u] = pool[r, u]
     delays = np.concatenate(arrived)
     return int(delays.size), float(delays.sum())
 

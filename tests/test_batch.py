@@ -343,3 +343,39 @@ def test_compare_ci_width_adds_replications_until_precise(tmp_path):
         progress=False,
     )
     assert capped["stopped_by"].startswith("maximum replications reached") and capped["replications"] == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["compare", str(BASELINE)], ("at least two",)),
+        (["compare", str(BASELINE), "nothere.yaml"], ("nothere.yaml", "not found")),
+        (
+            ["compare", str(BASELINE), str(BASELINE).replace("baseline", "empowerment"), "--reps", "1"],
+            ("--reps", ">= 2"),
+        ),
+        (["compare", str(BASELINE), str(BASELINE).replace("baseline", "empowerment"), "--metric", "foo"], ("'foo'",)),
+        (["compare", str(BASELINE), "bad.yaml"], ("bad.yaml", "organization.cross_unit_ties", "7.5")),
+        (["batch", "nothere.yaml"], ("nothere.yaml", "not found")),
+        (["batch", "missing_case.yaml"], ("cases.a", "nothere.yaml")),
+        (["batch", "small.yaml", "--workers", "0"], ("--workers", ">= 1")),
+        (["batch", "small.yaml", "--out", "afile"], ("--out", "a file is in the way")),
+        (["batch", "small.yaml", "--out", "foreign"], ("--out", "not a cxsim result")),
+        (["plot", "nowhere"], ("nowhere", "not a batch result folder")),
+    ],
+)
+def test_bad_batch_and_compare_input_is_one_line_and_writes_nothing(tmp_path, args, needles):
+    write_spec(tmp_path)
+    (tmp_path / "bad.yaml").write_text(f"extends: {BASELINE}\nname: bad\norganization: {{cross_unit_ties: 7.5}}\n")
+    (tmp_path / "missing_case.yaml").write_text(f"name: m\nscenario: {BASELINE}\ncases:\n  a: nothere.yaml\n")
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "notes.txt").write_text("keep me")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    res = cli(*args, "--no-progress", cwd=tmp_path) if args[0] != "plot" else cli(*args, cwd=tmp_path)
+    assert res.returncode == 2
+    line = res.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line and line.startswith("error: ")
+    for needle in needles:
+        assert needle in line
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written, nothing removed
