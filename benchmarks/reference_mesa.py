@@ -120,8 +120,8 @@ class Employee(mesa.Agent):
         self.unit, self.leader, self.capacity = unit, leader, capacity
         self.disposition = _clip(rng.normal(p.engagement.disposition_mean, p.engagement.disposition_sd))
         self.engagement = self.disposition
-        self.orientation = _clip(rng.normal(0.55, 0.15))  # as sim.organisation._draw_orientation
-        self.skill = _clip(rng.normal(p.staffing.experienced_skill_mean, 0.1), 0.05, 0.95)
+        self.orientation = _clip(rng.normal(p.staffing.orientation_mean, p.staffing.orientation_sd))
+        self.skill = _clip(rng.normal(p.staffing.experienced_skill_mean, p.staffing.experienced_skill_sd), 0.05, 0.95)
         self.utilisation = 0.0  # smoothed load
         self.load = 0.0  # this week's tickets x channel load / capacity
         self.collaborators: set[Employee] = set()
@@ -292,9 +292,11 @@ class Account(mesa.Agent):
         rng, p = model.rng, model.params
         spec = model.segment_specs[segment]
         self.segment = segment
-        self.satisfaction = _clip(rng.normal(p.satisfaction.initial_satisfaction, 0.1))
+        self.satisfaction = _clip(
+            rng.normal(p.satisfaction.initial_satisfaction, p.satisfaction.initial_satisfaction_sd)
+        )
         self.expectation = spec.expectation
-        self.contract_value = spec.contract_value * rng.lognormal(0.0, 0.3)
+        self.contract_value = spec.contract_value * rng.lognormal(0.0, p.journey.contract_value_spread)
         self.contract_end = int(rng.integers(1, p.journey.contract_weeks + 1))
         self.team: list[Employee] = []
         self.news = NEVER
@@ -409,7 +411,7 @@ class ReferenceModel(mesa.Model):
     def _build_accounts(self, n: int) -> None:
         """Each account gets a sales, a delivery and a support member, one account at a time.
 
-        A unit's target portfolio is 1.15 x the mean once all ``n`` accounts are in (delivery: at
+        A unit's target portfolio is ``portfolio_headroom`` x the mean once all ``n`` accounts are in (delivery: at
         least ``projects_per_delivery_employee``). Support prefers a random support collaborator
         of the account's delivery member whose portfolio is below the target; otherwise, as for
         sales and delivery, a member is drawn in proportion to their room below the target
@@ -419,7 +421,8 @@ class ReferenceModel(mesa.Model):
         rng = self.rng
         shares = np.array([s.share for s in self.segment_specs])
         portfolio: dict[Employee, int] = {}
-        target = {u: max(1.15 * n / len(self.leaders[u].members), 1.0) for u in (SALES, DELIVERY, SUPPORT)}
+        headroom = self.spec.parameters.journey.portfolio_headroom
+        target = {u: max(headroom * n / len(self.leaders[u].members), 1.0) for u in (SALES, DELIVERY, SUPPORT)}
         target[DELIVERY] = max(target[DELIVERY], self.spec.parameters.journey.projects_per_delivery_employee)
 
         def draw(unit: int) -> Employee:

@@ -394,7 +394,9 @@ def _sign(model: CXModel, rows: np.ndarray) -> None:
     """A won deal signs an annual contract (its project starts with the week's other projects)."""
     acc, rng, t = model.accounts, model.rng, model.steps
     j = model.params.journey
-    acc.contract_value[rows] = model.segment_value[acc.segment[rows]] * rng.lognormal(0.0, 0.3, rows.size)
+    acc.contract_value[rows] = model.segment_value[acc.segment[rows]] * rng.lognormal(
+        0.0, j.contract_value_spread, rows.size
+    )
     acc.contract_end[rows] = t + j.contract_weeks
     model.counters["wins"] += rows.size
 
@@ -440,7 +442,7 @@ def assign_seats(model: CXModel, rows: np.ndarray, unit: int, prefer_near: np.nd
     seats = model.unit_seats[unit]
     counts = model.portfolios()
     staffed = max(int(w.filled[seats].sum()), 1)
-    target = max((counts[seats].sum() + rows.size) / staffed * 1.15, 1.0)
+    target = max((counts[seats].sum() + rows.size) / staffed * model.params.journey.portfolio_headroom, 1.0)
     if unit == DELIVERY:
         target = max(target, model.params.journey.projects_per_delivery_employee)
     step = max(1, seats.size // 4)

@@ -299,7 +299,8 @@ class CXModel(mesa.Model):
         acc.stage[new] = PRE_PURCHASE
         acc.created[new] = t
         acc.stage_since[new] = t
-        acc.satisfaction[new] = np.clip(rng.normal(0.7, 0.08, k), 0, 1)
+        sp = self.params.satisfaction
+        acc.satisfaction[new] = np.clip(rng.normal(sp.prospect_satisfaction, sp.prospect_satisfaction_sd, k), 0, 1)
         acc.expectation[new] = self.segment_expectation[segment][:, None]
         assign_seats(self, rows, SALES)
         acc.known[new, SALES] = t
@@ -319,9 +320,11 @@ class CXModel(mesa.Model):
         acc.created[rows] = -rng.integers(1, 260, k)
         acc.stage_since[rows] = 0
         s0 = self.params.satisfaction.initial_satisfaction
-        acc.satisfaction[rows] = np.clip(rng.normal(s0, 0.1, k), 0, 1)
+        acc.satisfaction[rows] = np.clip(rng.normal(s0, self.params.satisfaction.initial_satisfaction_sd, k), 0, 1)
         acc.expectation[rows] = self.segment_expectation[acc.segment[rows]][:, None]
-        acc.contract_value[rows] = self.segment_value[acc.segment[rows]] * rng.lognormal(0.0, 0.3, k)
+        acc.contract_value[rows] = self.segment_value[acc.segment[rows]] * rng.lognormal(
+            0.0, j.contract_value_spread, k
+        )
         acc.contract_end[rows] = rng.integers(1, j.contract_weeks + 1, k)
         acc.project_end[rows] = np.where(in_maint, -1, rng.geometric(1.0 / max(j.project_weeks, 1.0), k))
         assign_seats(self, rows, SALES)

@@ -79,7 +79,7 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
     p = scenario.parameters
     disposition = _draw_disposition(rng, n, p, scenario.policies.recruit_for_attitude, shift=False)
     orientation = _draw_orientation(rng, n, p, scenario.policies.recruit_for_attitude, initial=True)
-    skill = np.clip(rng.normal(p.staffing.experienced_skill_mean, 0.1, n), 0.05, 0.95)
+    skill = np.clip(rng.normal(p.staffing.experienced_skill_mean, p.staffing.experienced_skill_sd, n), 0.05, 0.95)
     ceiling = np.full(n, p.staffing.skill_ceiling)
     training = np.zeros(n)
     licensed = _licensed_units(scenario)
@@ -210,7 +210,7 @@ def _draw_disposition(rng: np.random.Generator, n: int, p: Parameters, attitude:
 
 def _draw_orientation(rng: np.random.Generator, n: int, p: Parameters, attitude: bool, initial: bool) -> np.ndarray:
     shift = p.training.attitude_shift if attitude and not initial else 0.0
-    return np.clip(rng.normal(0.55 + shift, 0.15, n), 0.0, 1.0)
+    return np.clip(rng.normal(p.staffing.orientation_mean + shift, p.staffing.orientation_sd, n), 0.0, 1.0)
 
 
 def staffing_phase(model: CXModel) -> None:

@@ -153,6 +153,20 @@ class StaffingParameters(Strict):
     experienced_skill_mean: float = param(
         0.6, "0..1", "Calibrated.", "Mean skill of the initial workforce.", ge=0, le=1
     )
+    experienced_skill_sd: float = param(
+        0.1, "0..1", "Calibrated.", "Spread of the initial workforce's skill (clipped to 0.05-0.95).", ge=0, le=0.5
+    )
+    orientation_mean: float = param(
+        0.55,
+        "0..1",
+        "Seed 004: service orientation and emotional intelligence vary from person to person.",
+        "Mean service orientation of a hire recruited the usual way.",
+        ge=0,
+        le=1,
+    )
+    orientation_sd: float = param(
+        0.15, "0..1", "Calibrated.", "Spread of service orientation between people.", ge=0, le=0.5
+    )
     learning_rate: float = param(
         0.01,
         "1/week",
@@ -396,6 +410,20 @@ class SatisfactionParameters(Strict):
         ge=0,
         le=1,
     )
+    initial_satisfaction_sd: float = param(
+        0.1, "0..1", "Calibrated.", "Spread of the existing accounts' satisfaction.", ge=0, le=0.5
+    )
+    prospect_satisfaction: float = param(
+        0.7,
+        "0..1",
+        "Calibrated: a neutral-to-favourable first impression of a supplier the prospect is talking to.",
+        "Mean satisfaction a new prospect starts with.",
+        ge=0,
+        le=1,
+    )
+    prospect_satisfaction_sd: float = param(
+        0.08, "0..1", "Calibrated.", "Spread of new prospects' starting satisfaction.", ge=0, le=0.5
+    )
 
 
 class JourneyParameters(Strict):
@@ -475,6 +503,22 @@ class JourneyParameters(Strict):
     )
     contract_weeks: int = param(
         52, "weeks", "Annual B2B service contracts.", "Contract term until renewal.", gt=0, le=520
+    )
+    contract_value_spread: float = param(
+        0.3,
+        "log-sd",
+        "Calibrated: contract values vary within a segment.",
+        "Contract value = segment value x LogNormal(0, spread).",
+        ge=0,
+        le=2,
+    )
+    portfolio_headroom: float = param(
+        1.15,
+        "ratio",
+        "Calibrated: a unit spreads accounts evenly but lets collaborators take a little more.",
+        "Target portfolio as a multiple of the unit's mean portfolio when assigning accounts.",
+        ge=1,
+        le=5,
     )
     projects_per_delivery_employee: float = param(
         2.5,
