@@ -95,7 +95,7 @@ def run_task(task: RunTask, outcomes: list[str], ts_columns: list[str] | None) -
         scenario = Scenario.model_validate(task.scenario)
         model = CXModel(scenario, collect=False).run()
         frame = model.timeseries()
-        summary = summarise(model, frame)
+        summary = summarise(model)
         record.update({k: summary[k] for k in outcomes})
         record["error"] = None
         ts = None

@@ -120,6 +120,9 @@ def run_comparison(
             result["stopped_by"] = f"fixed number of replications ({reps})"
             break
         widest = max(result["differences"][s][target_metric]["half_width"] for s in scenarios[1:])
+        if math.isnan(widest):
+            result["stopped_by"] = f"{target_metric} is undefined in these runs; no precision to reach"
+            break
         if widest <= plan.ci_width:
             result["stopped_by"] = (
                 f"precision reached: CI half-width of {target_metric} {widest:.4g} <= {plan.ci_width:g} "
@@ -132,7 +135,7 @@ def run_comparison(
                 f"is {widest:.4g} > {plan.ci_width:g}"
             )
             break
-        projected = math.ceil(reps * (widest / plan.ci_width) ** 2 * 1.1)
+        projected = math.ceil(reps * (widest / plan.ci_width) ** 2 * 1.1) if math.isfinite(widest) else 2 * reps
         reps = min(plan.max_reps, max(reps + 5, projected))
     result["seed"] = seed
     result["target"] = {"metric": target_metric, "ci_width": plan.ci_width, "max_reps": plan.max_reps}

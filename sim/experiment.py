@@ -193,10 +193,17 @@ def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple
             raise InputError(src, f"cases.{name}", case.scenario, f"no such scenario file ({base_dir / case.scenario})")
         raw = _read_with_extends(base_dir / case.scenario, ()) if case.scenario else copy.deepcopy(base)
         for key, value in case.set.items():
+            if key in NOT_FACTORS or (key == "steps" and spec.steps is not None):
+                raise InputError(src, f"cases.{name}.set.{key}", value, "set by the spec (seed, steps) or a label")
             set_override(raw, key, value, source=f"{src}: cases.{name}.set")
         cases[name] = raw
         labels[name] = str(base_dir / case.scenario) if case.scenario else f"{src}: cases.{name}"
     factors = {name: expand_factor(name, src) for name in spec.grid}
+    for name, keys in factors.items():
+        fixed = [k for k in keys if k in NOT_FACTORS or (k == "steps" and spec.steps is not None)]
+        if fixed:
+            why = "set by the spec's own 'steps'" if fixed[0] == "steps" else "a label or the seed, not an input"
+            raise InputError(src, f"grid.{name}", MISSING, f"cannot vary {fixed[0]!r} ({why})")
     levels = list(itertools.product(*spec.grid.values())) if spec.grid else [()]
     points = []
     for case, raw in cases.items():
@@ -219,4 +226,23 @@ def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple
                     raise
                 raise InputError(src, f"grid.{factor}", exc.value, exc.allowed) from None
             points.append((case, values, validated.model_dump(mode="json")))
+    _refuse_twins(points, src)
     return points
+
+
+#: scenario keys a design may not vary: labels, and the seed (replications set it)
+NOT_FACTORS = ("name", "description", "seed")
+
+
+def _refuse_twins(points: list[tuple[str, dict[str, Any], dict[str, Any]]], src: str) -> None:
+    """Two design points with the same inputs would be one run under two labels: refuse them."""
+    seen: dict[str, tuple[str, dict[str, Any]]] = {}
+    for case, factors, scenario in points:
+        key = run_id(scenario, 0)
+        if key in seen:
+            other_case, other_factors = seen[key]
+            where = f"case {other_case!r} {other_factors or ''}".strip()
+            here = f"case {case!r} {factors or ''}".strip()
+            field = "cases" if case != other_case else "grid"
+            raise InputError(src, field, MISSING, f"{here} has the same inputs as {where} (only labels differ)")
+        seen[key] = (case, factors)

@@ -145,7 +145,7 @@ def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.nda
     sat_by_stage = _ratio(sat_sum[:4], n_by[:4])
     cust = (code == DELIVERY_STAGE + 1) | (code == MAINTENANCE + 1)
     prom, det = promoter_detractor(acc.satisfaction[: acc.n][cust])
-    nps = 100.0 * (int(prom.sum()) - int(det.sum())) / n_cust if n_cust else 0.0
+    nps = 100.0 * (int(prom.sum()) - int(det.sum())) / n_cust if n_cust else np.nan
     nps_surveyed = _surveyed_nps(model, survey, nps)
     events = [model.counters[k] - model.last_counters.get(k, 0) for k in EVENT_COUNTERS]
     model.last_counters = dict(model.counters)

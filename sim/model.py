@@ -160,13 +160,19 @@ class CXModel(mesa.Model):
         return self
 
     # ------------------------------------------------------------------ results
-    def timeseries(self) -> pd.DataFrame:
-        """One row per step: KPIs overall and by stage, channel and unit."""
+    def timeseries(self, fill: bool = True) -> pd.DataFrame:
+        """One row per step: KPIs overall and by stage, channel and unit.
+
+        A KPI that a week cannot define (the quality of a channel nobody used that week, the
+        satisfaction of an empty stage) is NaN in the record; ``fill`` carries the last defined
+        value forward (then back, then 0) so that plots and tables have no holes.
+        """
         n = min(self.steps, self.spec.steps)
         df = pd.DataFrame(self._kpis[:n], columns=self._columns)
         df.insert(0, "step", np.arange(1, n + 1))
-        gaps = df.columns[df.isna().any()]
-        df[gaps] = df[gaps].ffill().bfill().fillna(0.0)  # steps with no touchpoint on a channel
+        if fill:
+            gaps = df.columns[df.isna().any()]
+            df[gaps] = df[gaps].ffill().bfill().fillna(0.0)
         return df
 
     def latest(self, name: str) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 def param(default: Any, unit: str, source: str, description: str, **bounds: Any) -> Any:
@@ -25,7 +25,17 @@ def param(default: Any, unit: str, source: str, description: str, **bounds: Any)
 class Strict(BaseModel):
     """Base for every scenario section: unknown keys are errors, not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML's true/false are not numbers: ``feedback_delay_weeks: true`` is a mistake, not 1."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if annotation in (int, float, int | None, float | None):
+                raise ValueError("allowed: a number, not true or false")
+        return value
 
 
 class EngagementParameters(Strict):
@@ -192,15 +202,15 @@ class TrainingParameters(Strict):
         le=1,
     )
     licence_weeks: float = param(
-        12.0, "weeks", "Calibrated length of a certification programme.", "Time to earn the licence.", gt=0, le=104
+        12.0, "weeks", "Calibrated length of a certification programme.", "Time to earn the licence.", ge=1, le=104
     )
     training_time_share: float = param(
         0.1,
         "share of capacity",
         "Calibrated: training costs working time while it runs.",
-        "Capacity given up while an employee trains.",
+        "Capacity given up while an employee trains (below 1: a trainee still serves some customers).",
         ge=0,
-        le=1,
+        le=0.9,
     )
     attitude_shift: float = param(
         0.15,
@@ -264,7 +274,8 @@ class ServiceParameters(Strict):
         "weeks",
         "Calibrated.",
         "A server lagging the customer's latest news by this many weeks loses 63 % of the penalty.",
-        gt=0,
+        ge=0.01,
+        le=520,
     )
     slow_response_penalty: float = param(
         0.05,
@@ -326,6 +337,7 @@ class ServiceParameters(Strict):
         "Maxham & Netemeyer 2002: the recovery paradox holds after a first failure, not after repeated ones.",
         "A failure counts as the account's first when it had none in this many weeks.",
         ge=1,
+        le=520,
     )
     base_recovery_rate: float = param(
         0.25, "probability", "Calibrated.", "Chance a non-empowered employee fixes a failure on the spot.", ge=0, le=1
@@ -447,7 +459,7 @@ class JourneyParameters(Strict):
         0.35, "per account-week", "Seed 003: email tickets.", "Ticket rate in maintenance.", ge=0, le=20
     )
     marketing_inflow: float = param(
-        2.2, "prospects/week", "Calibrated to keep the base stable.", "New prospects from marketing.", ge=0
+        2.2, "prospects/week", "Calibrated to keep the base stable.", "New prospects from marketing.", ge=0, le=100_000
     )
     conversion_rate: float = param(
         0.06,
@@ -526,6 +538,7 @@ class JourneyParameters(Strict):
         "Seed 003: 'each employee involved has typically two to three projects'.",
         "Target number of projects per delivery employee when assigning work.",
         gt=0,
+        le=100,
     )
 
 
@@ -665,7 +678,12 @@ class InformationParameters(Strict):
         le=1,
     )
     info_age_cap_weeks: float = param(
-        52.0, "weeks", "Reporting convention: older is 'knows nothing'.", "Cap on a reported information age.", gt=0
+        52.0,
+        "weeks",
+        "Reporting convention: older is 'knows nothing'.",
+        "Cap on a reported information age.",
+        gt=0,
+        le=5200,
     )
 
 
@@ -697,7 +715,7 @@ class FeedbackParameters(Strict):
         le=1,
     )
     detractor_trigger: int = param(
-        2, "detractors", "Calibrated.", "Detractor reports about one stage/channel that prompt a fix.", ge=1
+        2, "detractors", "Calibrated.", "Detractor reports about one stage/channel that prompt a fix.", ge=1, le=100_000
     )
 
 
@@ -716,6 +734,7 @@ class MeasurementParameters(Strict):
         "Seed 002: NPS with its WHY; a quarter's memory.",
         "How far back the worst touchpoint is kept.",
         ge=1,
+        le=520,
     )
 
 

@@ -37,7 +37,7 @@ def run_scenario(scenario: Scenario, seed: int | None = None, source: str | None
     model = CXModel(scenario, collect=False).run()
     model_seconds = time.perf_counter() - t0
     frame = model.timeseries()
-    summary = summarise(model, frame)
+    summary = summarise(model)
     resolved = scenario.model_dump(mode="json")
     rid = run_id(resolved, seed)
     manifest = {

@@ -134,7 +134,7 @@ class Segment(Strict):
     """A customer segment (seed 001 personas): its share, contract value and expectations."""
 
     share: float = Field(ge=0, le=1, description="Share of new and initial accounts.")
-    contract_value: float = Field(gt=0, description="Annual recurring revenue of a contract (EUR).")
+    contract_value: float = Field(gt=0, le=1e9, description="Annual recurring revenue of a contract (EUR).")
     expectation: float = Field(ge=0, le=1, description="Initial expected quality (0..1).")
 
 
@@ -216,6 +216,13 @@ class Scenario(Strict):
         steps = info.data.get("steps")
         if steps is not None and value >= steps:
             raise ValueError(f"must be shorter than steps ({steps})")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _not_only_dots(cls, value: str) -> str:
+        if set(value) == {"."}:
+            raise ValueError("a name made of dots would point outside the results folder")
         return value
 
     @model_validator(mode="after")
@@ -423,6 +430,8 @@ def _allowed_text(err: dict[str, Any], loc: list[str]) -> str:
     bounds = _bounds(loc)
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"allowed: a whole number{bounds}"
+    if kind == "finite_number":
+        return f"allowed: a finite number{bounds}"
     if kind in ("float_parsing", "float_type"):
         return f"allowed: a number{bounds}"
     if kind in ("bool_parsing", "bool_type"):

@@ -31,16 +31,20 @@ OUTCOMES: dict[str, str] = {
     "recovery_rate": "share of service failures recovered on the spot",
     "failure_rate": "service failures per touchpoint",
     "employee_turnover_rate": "quits per year / mean headcount",
-    "customer_lifetime_years": "1 / annual churn rate",
+    "customer_lifetime_years": "1 / annual churn rate (undefined without churn)",
     "wins_per_year": "new customers won per year",
     "customers_final": "customer accounts at the last step",
     "recurring_revenue_final": "annual recurring revenue at the last step (EUR)",
 }
 
 
-def summarise(model: CXModel, frame: pd.DataFrame | None = None) -> dict[str, Any]:
-    """The run's scalar outcomes plus the detractors' why-table (a list of records)."""
-    df = model.timeseries() if frame is None else frame
+def summarise(model: CXModel) -> dict[str, Any]:
+    """The run's scalar outcomes plus the detractors' why-table (a list of records).
+
+    An outcome with nothing to measure — churn without customers, a recovery rate without
+    failures, a surveyed NPS without answers — is None (undefined), never a made-up 0.
+    """
+    df = model.timeseries(fill=False)
     w = df[df["step"] > model.spec.warmup]
     years = len(w) / WEEKS_PER_YEAR
     customers = w["customers"].mean()
@@ -53,18 +57,18 @@ def summarise(model: CXModel, frame: pd.DataFrame | None = None) -> dict[str, An
         "annual_churn_rate": churn,
         "revenue_churn_rate": _ratio(w["churned_revenue"].sum(), w["recurring_revenue"].mean() * years),
         "net_revenue_retention": float(nrr ** (1.0 / years)) if np.isfinite(nrr) else float("nan"),
-        "nps": float(w["nps"].mean()),
+        "nps": _mean(w["nps"]),
         "nps_final": float(df["nps"].iloc[-1]),
         "nps_surveyed": 100.0 * _ratio(w["promoters"].sum() - w["detractors"].sum(), w["responses"].sum()),
-        "mean_satisfaction": float(w["satisfaction"].mean()),
-        "mean_engagement": float(w["engagement"].mean()),
-        "mean_info_age_weeks": _ratio((w["info_age_weeks"] * w["touchpoints"]).sum(), touchpoints),
-        "stale_share": _ratio((w["stale_share"] * w["touchpoints"]).sum(), touchpoints),
+        "mean_satisfaction": _mean(w["satisfaction"]),
+        "mean_engagement": _mean(w["engagement"]),
+        "mean_info_age_weeks": _ratio(np.nansum(w["info_age_weeks"] * w["touchpoints"]), touchpoints),
+        "stale_share": _ratio(np.nansum(w["stale_share"] * w["touchpoints"]), touchpoints),
         "handoff_info_loss": _ratio(w["handoffs_lost"].sum(), w["handoffs"].sum()),
         "recovery_rate": _ratio(w["recovered"].sum(), failures),
         "failure_rate": _ratio(failures, touchpoints),
         "employee_turnover_rate": _ratio(w["quits"].sum(), headcount * years),
-        "customer_lifetime_years": _ratio(1.0, churn) if churn > 0 else float("inf"),
+        "customer_lifetime_years": 1.0 / churn if churn > 0 else float("nan"),
         "wins_per_year": _ratio(w["wins"].sum(), years),
         "customers_final": float(df["customers"].iloc[-1]),
         "recurring_revenue_final": float(df["recurring_revenue"].iloc[-1]),
@@ -75,4 +79,10 @@ def summarise(model: CXModel, frame: pd.DataFrame | None = None) -> dict[str, An
 
 
 def _ratio(num: float, den: float) -> float:
-    return float(num) / float(den) if den else 0.0
+    """num / den, NaN (undefined) when there is nothing to divide by."""
+    return float(num) / float(den) if den else float("nan")
+
+
+def _mean(values: pd.Series) -> float:
+    """Mean over the weeks where the KPI is defined; NaN when it never is."""
+    return float(values.mean()) if values.notna().any() else float("nan")
