@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import math
 import multiprocessing
 import os
+import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -26,11 +28,19 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import MISSING, InputError
 from sim.experiment import Experiment, RunTask
 from sim.provenance import environment, git_commit, write_json
 
 PARTS = "parts"
+OUTPUTS = "outputs.json"  # in parts/: the outcomes and time series the saved runs keep
+
+
+def factor_label(value: Any) -> Any:
+    """A factor level as a table cell: scalars as they are, sections as canonical JSON text."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return value
 
 
 class SerialExecutor(Executor):
@@ -106,9 +116,7 @@ def run_task(task: RunTask, outcomes: list[str], ts_columns: list[str] | None) -
     except Exception as exc:
         tb = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         where = f" at {Path(tb.filename).name}:{tb.lineno}" if tb else ""
-        record.update({k: None for k in outcomes})
-        record["error"] = f"{type(exc).__name__}: {exc}{where}"
-        return record, None
+        return _failed_record(task.run_id, outcomes, f"{type(exc).__name__}: {exc}{where}"), None
 
 
 def run_chunk(tasks: list[RunTask], outcomes: list[str], ts_columns: list[str] | None):
@@ -173,12 +181,13 @@ def run_batch(
     tasks = experiment.tasks(replications)
     out_dir = Path(out_dir)
     parts = out_dir / PARTS
-    if fresh and out_dir.exists():
-        import shutil
-
-        shutil.rmtree(out_dir)
+    outputs = {"outcomes": experiment.spec.outcomes, "timeseries": ts_columns}
+    if fresh:
+        clear_batch_folder(out_dir)
+    _check_saved_outputs(parts, outputs, experiment.source)
     parts.mkdir(parents=True, exist_ok=True)
-    _clean_temporaries(parts)
+    write_json(parts / OUTPUTS, outputs)
+    _clean_temporaries(out_dir)
     done = _saved_run_ids(parts)
     wanted = {t.run_id for t in tasks}
     todo = [t for t in tasks if t.run_id not in done]
@@ -198,11 +207,14 @@ def run_batch(
                     _execute(executor, todo, outcomes, ts_columns, parts, bar, workers)
                 todo = []
             except BrokenProcessPool:
+                # a worker process died (out of memory, killed): start a new pool for what is left
                 restarts += 1
-                if restarts > 3:
-                    raise
                 done = _saved_run_ids(parts)
                 todo = [t for t in tasks if t.run_id not in done]
+                if restarts > 3:
+                    records = [_failed_record(t.run_id, outcomes, "worker process died 4 times") for t in todo]
+                    _save_chunk(parts, records, None)
+                    todo = []
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -255,22 +267,56 @@ def _save_chunk(parts: Path, records: list[dict[str, Any]], ts: pd.DataFrame | N
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _clean_temporaries(parts: Path) -> None:
-    for tmp in parts.glob(".*.tmp-*"):
+    try:
+        frame.to_parquet(tmp, index=False)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
         tmp.unlink(missing_ok=True)
 
 
+def _clean_temporaries(out_dir: Path) -> None:
+    """Half-written files that a killed batch left behind (never read: only renamed files count)."""
+    for folder in (out_dir, out_dir / PARTS):
+        for tmp in folder.glob(".*.tmp-*") if folder.is_dir() else ():
+            tmp.unlink(missing_ok=True)
+
+
 def _saved_run_ids(parts: Path) -> set[str]:
+    """Runs saved without an error; a failed run is tried again when the batch is started again."""
     ids: set[str] = set()
     for f in parts.glob("runs-*.parquet"):
-        ids.update(pd.read_parquet(f, columns=["run_id"])["run_id"])
+        saved = pd.read_parquet(f, columns=["run_id", "error"])
+        ids.update(saved.loc[saved["error"].isna(), "run_id"])
     return ids
+
+
+def _failed_record(run_id: str, outcomes: list[str], error: str) -> dict[str, Any]:
+    return {"run_id": run_id, **{k: None for k in outcomes}, "error": error}
+
+
+def clear_batch_folder(out_dir: Path) -> None:
+    """``--fresh``: remove what a batch writes (saved runs, results, figures), nothing else."""
+    if (out_dir / PARTS).is_dir():
+        shutil.rmtree(out_dir / PARTS)
+    for name in ("runs.parquet", "timeseries.parquet", "manifest.json", "compare.json", "compare.md"):
+        (out_dir / name).unlink(missing_ok=True)
+    for png in out_dir.glob("*.png") if out_dir.is_dir() else ():
+        png.unlink()
+
+
+def _check_saved_outputs(parts: Path, outputs: dict[str, Any], source: str) -> None:
+    """Saved runs hold the outcomes their spec asked for; a spec asking for others cannot reuse them."""
+    path = parts / OUTPUTS
+    if path.is_file() and json.loads(path.read_text()) != json.loads(json.dumps(outputs)):
+        raise InputError(
+            source,
+            "outcomes",
+            MISSING,
+            f"the runs saved in {parts.parent} keep other outcomes or time series; "
+            "use --fresh to start over or --out for a new folder",
+        )
 
 
 def _assemble(parts: Path, wanted: set[str], experiment: Experiment, tasks: list[RunTask]) -> pd.DataFrame:
@@ -279,9 +325,20 @@ def _assemble(parts: Path, wanted: set[str], experiment: Experiment, tasks: list
     if not files:
         return pd.DataFrame(columns=["run_id", "error"])
     saved = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    saved = saved[saved["run_id"].isin(wanted)].drop_duplicates("run_id")
+    saved = saved[saved["run_id"].isin(wanted)]
+    # a run that failed and was retried successfully keeps its successful record
+    saved = saved.sort_values("error", na_position="first", kind="stable").drop_duplicates("run_id")
     design = pd.DataFrame(
-        [{"run_id": t.run_id, "case": t.case, **t.factors, "replication": t.replication, "seed": t.seed} for t in tasks]
+        [
+            {
+                "run_id": t.run_id,
+                "case": t.case,
+                **{k: factor_label(v) for k, v in t.factors.items()},
+                "replication": t.replication,
+                "seed": t.seed,
+            }
+            for t in tasks
+        ]
     ).drop_duplicates("run_id")
     runs = design.merge(saved, on="run_id", how="inner")
     cols = ["run_id", "case", *experiment.factor_names, "replication", "seed", *experiment.spec.outcomes, "error"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -42,12 +43,23 @@ def fail(exc: InputError) -> None:
     raise typer.Exit(2)
 
 
-#: what marks a folder as a batch's own (a finished one, or one a killed batch left to resume)
-BATCH_MARKERS = ("manifest.json", "parts")
+#: the manifest key that marks a folder as a batch's (or a single run's) own
+BATCH_KEY, RUN_KEY = "experiment", "run_id"
 
 
-def check_out_dir(path: Path, markers: tuple[str, ...] = ("manifest.json",)) -> None:
-    """``--out`` must name a new folder, an empty one, or an earlier result (one holding a marker)."""
+def is_cxsim_folder(folder: Path, key: str) -> bool:
+    """A folder cxsim wrote: its manifest has ``key``, or (a batch) it holds saved runs to resume."""
+    if key == BATCH_KEY and (folder / "parts" / "outputs.json").is_file():
+        return True
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and key in manifest
+
+
+def check_out_dir(path: Path, key: str = RUN_KEY) -> None:
+    """``--out`` must name a new folder, an empty one, or an earlier cxsim result of the same kind."""
     target = path.resolve()
     cwd = Path.cwd().resolve()
     if target == cwd or target in cwd.parents:
@@ -55,7 +67,7 @@ def check_out_dir(path: Path, markers: tuple[str, ...] = ("manifest.json",)) -> 
     if target.exists():
         if not target.is_dir():
             raise InputError("--out", None, str(path), "a file is in the way; name a folder")
-        if any(target.iterdir()) and not any((target / m).exists() for m in markers):
+        if any(target.iterdir()) and not is_cxsim_folder(target, key):
             raise InputError(
                 "--out",
                 None,
@@ -121,7 +133,7 @@ def batch(
     try:
         experiment = load_experiment(spec)
         target = out_dir if out_dir is not None else Path("results") / experiment.spec.name
-        check_out_dir(target, BATCH_MARKERS)
+        check_out_dir(target, BATCH_KEY)
         report = run_batch(experiment, target, workers, scheduler, fresh=fresh, progress=progress)
     except InputError as exc:
         fail(exc)
@@ -168,7 +180,7 @@ def compare(
     names = "_vs_".join(Path(s).stem for s in scenarios)[:120]
     target = out_dir if out_dir is not None else Path("results") / "compare" / names
     try:
-        check_out_dir(target, BATCH_MARKERS)
+        check_out_dir(target, BATCH_KEY)
         result = run_comparison(
             scenarios,
             target,
@@ -206,10 +218,13 @@ def plot(
     from sim.experiment_figures import batch_figures
     from sim.summary import OUTCOMES
 
-    if not (folder / "runs.parquet").is_file() or not (folder / "manifest.json").is_file():
+    if not (folder / "runs.parquet").is_file() or not is_cxsim_folder(folder, BATCH_KEY):
         fail(InputError(str(folder), None, MISSING, "not a batch result folder (needs runs.parquet and manifest.json)"))
-    if outcome is not None and outcome not in OUTCOMES:
-        fail(InputError("--outcome", None, outcome, f"allowed: {', '.join(OUTCOMES)}"))
+    kept = (
+        json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get(BATCH_KEY, {}).get("outcomes", OUTCOMES)
+    )
+    if outcome is not None and outcome not in kept:
+        fail(InputError("--outcome", None, outcome, f"allowed (kept by this batch): {', '.join(kept)}"))
     for path in batch_figures(folder, outcome):
         out.print(str(path))
 

@@ -67,6 +67,15 @@ class ExperimentSpec(BaseModel):
         unknown = [v for v in value if v not in OUTCOMES]
         if unknown:
             raise ValueError(f"unknown outcome {unknown[0]!r}; allowed: {', '.join(OUTCOMES)}")
+        if len(set(value)) != len(value):
+            raise ValueError("each outcome may be listed once")
+        return value
+
+    @field_validator("timeseries")
+    @classmethod
+    def _distinct_columns(cls, value: bool | list[str]) -> bool | list[str]:
+        if isinstance(value, list) and len(set(value)) != len(value):
+            raise ValueError("each time-series column may be listed once")
         return value
 
     @field_validator("grid")
@@ -130,6 +139,10 @@ def load_experiment(path: str | Path) -> Experiment:
         raise InputError(src, None, MISSING, "experiment spec not found")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(
+            src, None, MISSING, f"cannot read the spec ({type(exc).__name__}); save it as UTF-8 text"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"

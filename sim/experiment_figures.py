@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from sim.batch import factor_label
 from sim.figures import PALETTE, STYLE, save_figure
 from sim.stats import mean_interval
 
@@ -37,7 +38,7 @@ def batch_figures(out_dir: Path, outcome: str | None = None) -> list[Path]:
     runs = runs[runs["error"].isna()]
     manifest = json.loads((out_dir / "manifest.json").read_text())
     spec = manifest["experiment"]
-    grid: dict[str, list[Any]] = spec.get("grid", {})
+    grid = {k: [factor_label(v) for v in levels] for k, levels in spec.get("grid", {}).items()}
     outcomes = [o for o in KEY_OUTCOMES if o in spec["outcomes"]] or spec["outcomes"][:6]
     chosen = outcome or ("nps" if "nps" in spec["outcomes"] else spec["outcomes"][0])
     written = []

@@ -32,6 +32,33 @@ BASE = f"extends: {BASELINE_YAML}\n"
 
 CASES = [
     Case(
+        "boolean-for-a-number",
+        ["s.yaml"],
+        {"s.yaml": BASE + "policies: {feedback_delay_weeks: true}\n"},
+        source="s.yaml",
+        path="policies.feedback_delay_weeks",
+        value="True",
+        needles=("a number, not true or false",),
+    ),
+    Case(
+        "infinite-number",
+        ["s.yaml"],
+        {"s.yaml": BASE + "parameters: {journey: {marketing_inflow: .inf}}\n"},
+        source="s.yaml",
+        path="parameters.journey.marketing_inflow",
+        value="inf",
+        needles=("finite number",),
+    ),
+    Case(
+        "name-of-dots",
+        ["s.yaml"],
+        {"s.yaml": BASE + "name: '..'\n"},
+        source="s.yaml",
+        path="name",
+        value="'..'",
+        needles=("outside the results folder",),
+    ),
+    Case(
         "unknown-key",
         ["s.yaml"],
         {"s.yaml": BASE + "organization: {cross_unit_tie: 0.1}\n"},

@@ -380,3 +380,60 @@ def test_bad_batch_and_compare_input_is_one_line_and_writes_nothing(tmp_path, ar
     for needle in needles:
         assert needle in line
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written, nothing removed
+
+
+def test_failed_runs_are_tried_again_when_the_batch_is_started_again(tmp_path, monkeypatch):
+    from sim import model as model_module
+
+    exp = load_experiment(write_spec(tmp_path, reps=2))
+    bad_seed = exp.tasks()[0].seed
+    original = model_module.CXModel.run
+
+    def run_or_fail(self):
+        if self.seed == bad_seed:
+            raise MemoryError("transient")
+        return original(self)
+
+    monkeypatch.setattr(model_module.CXModel, "run", run_or_fail)
+    first = run_batch(exp, tmp_path / "out", workers=1, progress=False, figures=False)
+    assert len(first.failed) == 4
+    monkeypatch.setattr(model_module.CXModel, "run", original)
+    second = run_batch(exp, tmp_path / "out", workers=1, progress=False, figures=False)
+    assert second.failed == [] and second.reused == 4
+    runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert len(runs) == 8 and runs["error"].isna().all() and runs["nps"].notna().all()
+
+
+def test_a_changed_spec_cannot_reuse_runs_that_keep_other_outcomes(tmp_path):
+    spec = write_spec(tmp_path, reps=1)
+    out = tmp_path / "out"
+    run_batch(load_experiment(spec), out, workers=1, progress=False, figures=False)
+    spec.write_text(spec.read_text().replace("outcomes: [annual_churn_rate, nps", "outcomes: [failure_rate, nps"))
+    with pytest.raises(InputError) as info:
+        run_batch(load_experiment(spec), out, workers=1, progress=False, figures=False)
+    assert "other outcomes" in str(info.value) and "--fresh" in str(info.value)
+    report = run_batch(load_experiment(spec), out, workers=1, fresh=True, progress=False, figures=False)
+    assert report.computed == 4 and "failure_rate" in pd.read_parquet(out / "runs.parquet").columns
+
+
+def test_fresh_and_out_never_touch_a_folder_cxsim_did_not_write(tmp_path):
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "manifest.json").write_text('{"name": "my-web-app"}')
+    (project / "src" / "code.py").write_text("print('keep me')")
+    spec = write_spec(tmp_path, reps=1)
+    res = cli("batch", str(spec), "--out", str(project), "--fresh", "--no-progress", cwd=tmp_path)
+    assert res.returncode == 2 and "not a cxsim result" in res.stderr
+    assert (project / "src" / "code.py").exists() and (project / "manifest.json").exists()
+
+
+def test_mapping_levels_become_json_labels(tmp_path):
+    body = (
+        "grid:\n  organization.units.sales.leader: [transformational, {style: servant, support: 0.9}]\n"
+        "  organization.cross_unit_ties: [0.0, 0.3]\n"
+    )
+    out = tmp_path / "out"
+    run_batch(load_experiment(write_spec(tmp_path, body=body, reps=1)), out, workers=1, progress=False)
+    labels = set(pd.read_parquet(out / "runs.parquet")["organization.units.sales.leader"])
+    assert labels == {"transformational", '{"style": "servant", "support": 0.9}'}
+    assert (out / "heatmap_organization_cross_unit_ties_x_organization_units_sales_leader_nps.png").exists()

@@ -185,3 +185,16 @@ def test_net_revenue_retention_is_zero_when_the_whole_cohort_churns():
     assert model.accounts.cohort_value.sum() > 0
     assert model.revenue_retention() == 0.0  # every cohort account churned at its first renewal
     assert summarise(model)["net_revenue_retention"] == 0.0
+
+
+def test_an_outcome_with_nothing_to_measure_is_undefined_not_zero():
+    sc = scenario(steps=30, warmup=0, policies={"survey_coverage": 0.0}, customers={"accounts": 50, "prospects": 5})
+    summary = summarise(CXModel(sc, seed=3, collect=False).run())
+    assert summary["nps_surveyed"] is None  # no answers
+    assert summary["nps"] is not None and summary["mean_satisfaction"] is not None
+    empty = scenario(steps=10, warmup=0, customers={"accounts": 0, "prospects": 0})
+    empty = empty.model_copy(update={"parameters": empty.parameters.model_copy(deep=True)})
+    empty.parameters.journey.marketing_inflow = 0.0
+    none = summarise(CXModel(empty, seed=3, collect=False).run())
+    for key in ("annual_churn_rate", "nps", "mean_satisfaction", "failure_rate", "recovery_rate"):
+        assert none[key] is None, key
