@@ -48,7 +48,8 @@ def batch_figures(out_dir: Path, outcome: str | None = None) -> list[Path]:
         for f1, f2 in combinations(grid, 2):
             written.append(_heatmap(runs, f1, grid[f1], f2, grid[f2], chosen, spec["name"], out_dir))
         if runs["case"].nunique() > 1:
-            written.append(_cases(runs, outcomes, spec["name"], out_dir))
+            order = list(spec.get("cases") or dict.fromkeys(runs["case"]))
+            written.append(_cases(runs, outcomes, spec["name"], out_dir, order))
     return written
 
 
@@ -67,7 +68,7 @@ def _positions(levels: list[Any]) -> tuple[np.ndarray, bool]:
 
 def _one_factor(runs: pd.DataFrame, factor: str, levels: list[Any], outcomes: list[str], name: str, out: Path) -> Path:
     x, numeric = _positions(levels)
-    cases = list(dict.fromkeys(runs["case"]))
+    cases = sorted(set(runs["case"]))
     ncols = min(3, len(outcomes))
     nrows = int(np.ceil(len(outcomes) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False)
@@ -116,8 +117,8 @@ def _heatmap(
     return save_figure(fig, out / f"heatmap_{_slug(f1)}_x_{_slug(f2)}_{outcome}.png")
 
 
-def _cases(runs: pd.DataFrame, outcomes: list[str], name: str, out: Path) -> Path:
-    cases = list(dict.fromkeys(runs["case"]))
+def _cases(runs: pd.DataFrame, outcomes: list[str], name: str, out: Path, order: list[str]) -> Path:
+    cases = [c for c in order if c in set(runs["case"])]
     ncols = min(3, len(outcomes))
     nrows = int(np.ceil(len(outcomes) / ncols))
     fig, axes = plt.subplots(
