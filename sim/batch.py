@@ -364,6 +364,7 @@ def _write_outputs(out_dir, runs, parts, wanted, experiment, tasks, report, star
         {
             "experiment": experiment.spec.model_dump(mode="json"),
             "spec_file": experiment.source,
+            "case_order": list(dict.fromkeys(c for c, _, _ in experiment.points)),
             "design_points": [{"case": c, "factors": f, "scenario": s} for c, f, s in experiment.points],
             "git_commit": git_commit(),
             "environment": environment(),

@@ -48,7 +48,7 @@ def batch_figures(out_dir: Path, outcome: str | None = None) -> list[Path]:
         for f1, f2 in combinations(grid, 2):
             written.append(_heatmap(runs, f1, grid[f1], f2, grid[f2], chosen, spec["name"], out_dir))
         if runs["case"].nunique() > 1:
-            order = list(spec.get("cases") or dict.fromkeys(runs["case"]))
+            order = manifest.get("case_order") or sorted(set(runs["case"]))
             written.append(_cases(runs, outcomes, spec["name"], out_dir, order))
     return written
 
