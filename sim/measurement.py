@@ -130,79 +130,106 @@ def kpi_columns() -> list[str]:
     return cols
 
 
+_COLUMNS = kpi_columns()
+_AT = {name: i for i, name in enumerate(_COLUMNS)}
+_NU, _NS = len(UNITS), len(STAGES)
+
+
 def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.ndarray:
     """One step's model-level KPIs, computed from the arrays in a few vectorised reductions.
 
-    Accounts are counted per stage (and end state) in two bincounts over ``stage + 1`` (so unused
-    rows, stage -1, land in bin 0); employees per unit in three; touchpoints per channel and unit.
+    Accounts are counted per stage (and end state) in bincounts over ``stage + 1`` (bin 0 would
+    hold unused rows); employees per unit, touchpoints per channel and unit likewise. Every mean
+    is one element of a single division (NaN where there is nothing to average), written into a
+    preallocated row: data collection stays a small share of a run.
     """
     acc, w = model.accounts, model.workforce
-    code = acc.stage[: acc.n] + 1  # rows beyond n are unused
-    n_by = np.bincount(code, minlength=7)[1:].astype(float)  # pre, purchase, delivery, maint, churned, lost
-    sat_sum = np.bincount(code, weights=acc.satisfaction[: acc.n], minlength=7)[1:]
-    value_sum = np.bincount(code, weights=acc.contract_value[: acc.n], minlength=7)[1:]
+    n = acc.n
+    code = acc.stage[:n] + 1
+    n_by = np.bincount(code, minlength=7)[1:]  # pre, purchase, delivery, maint, churned, lost
+    sat_sum = np.bincount(code, weights=acc.satisfaction[:n], minlength=7)[1:]
+    value_sum = np.bincount(code, weights=acc.contract_value[:n], minlength=7)[1:]
     n_cust = n_by[2] + n_by[3]
-    sat_by_stage = _ratio(sat_sum[:4], n_by[:4])
-    cust = (code == DELIVERY_STAGE + 1) | (code == MAINTENANCE + 1)
-    prom, det = promoter_detractor(acc.satisfaction[: acc.n][cust])
-    nps = 100.0 * (int(prom.sum()) - int(det.sum())) / n_cust if n_cust else np.nan
-    nps_surveyed = _surveyed_nps(model, survey, nps)
-    events = [model.counters[k] - model.last_counters.get(k, 0) for k in EVENT_COUNTERS]
-    model.last_counters = dict(model.counters)
+    prom, det = promoter_detractor(acc.satisfaction[:n][(code == DELIVERY_STAGE + 1) | (code == MAINTENANCE + 1)])
+    nps = 100.0 * (np.count_nonzero(prom) - np.count_nonzero(det)) / n_cust if n_cust else np.nan
 
-    unit, filled = w.unit, w.filled.astype(float)
-    head = np.bincount(unit, weights=filled, minlength=len(UNITS))
-    eng_sum = np.bincount(unit, weights=w.engagement * filled, minlength=len(UNITS))
-    util_sum = np.bincount(unit, weights=w.utilisation * filled, minlength=len(UNITS))
-
+    filled = w.filled.astype(float)
+    head = np.bincount(w.unit, weights=filled, minlength=_NU)
+    eng_sum = np.bincount(w.unit, weights=w.engagement * filled, minlength=_NU)
+    util_sum = np.bincount(w.unit, weights=w.utilisation * filled, minlength=_NU)
     n_tp = tp.size
-    tp_by_ch = np.bincount(tp.channel, minlength=N_CH).astype(float)
+    tp_by_ch = np.bincount(tp.channel, minlength=N_CH)
     q_sum = np.bincount(tp.channel, weights=tp.quality, minlength=N_CH)
     tp_unit = STAGE_UNIT[tp.stage]
-    tp_by_unit = np.bincount(tp_unit, minlength=len(UNITS))
-    age_sum = np.bincount(tp_unit, weights=tp.info_age, minlength=len(UNITS))
-    per_tp = 1.0 / n_tp if n_tp else np.nan
-    return np.concatenate(
+    tp_by_unit = np.bincount(tp_unit, minlength=_NU)
+    age_sum = np.bincount(tp_unit, weights=tp.info_age, minlength=_NU)
+    counts = np.array([np.count_nonzero(tp.stale), np.count_nonzero(tp.stand_in)], dtype=float)
+
+    # numerators and denominators of every mean, in the order they are written below
+    num = np.concatenate(
         [
-            [n_cust, n_by[0], n_by[1], n_by[2], n_by[3], n_by[4], n_by[5]],
-            events,
-            [(sat_sum[2] + sat_sum[3]) / n_cust if n_cust else np.nan],
-            sat_by_stage,
-            [nps, nps_surveyed, survey["responses"], survey["promoters"], survey["detractors"]],
-            [value_sum[2] + value_sum[3], model.reputation],
-            [eng_sum.sum() / head.sum() if head.sum() else np.nan],
-            _ratio(eng_sum, head),
-            _ratio(util_sum, head),
-            head,
-            [w.size - head.sum()],
-            [float(n_tp)],
-            tp_by_ch,
-            [q_sum.sum() * per_tp],
-            _ratio(q_sum, tp_by_ch),
-            [float(tp.failed.sum()), float(tp.recovered.sum()), float(acc.open_complaint.sum())],
-            [age_sum.sum() * per_tp],
-            _ratio(age_sum, tp_by_unit),
-            [tp.stale.sum() * per_tp],
-            [model.step_stats.get("news_reached", 0.0), model.step_stats.get("news_delay_sum", 0.0)],
-            [tp.stand_in.sum() * per_tp, float(model.process_multiplier.mean())],
+            [sat_sum[2] + sat_sum[3]],
+            sat_sum[:_NS],
+            [eng_sum.sum()],
+            eng_sum,
+            util_sum,
+            [q_sum.sum()],
+            q_sum,
+            [age_sum.sum()],
+            age_sum,
+            counts,
         ]
     )
+    den = np.concatenate(
+        [[n_cust], n_by[:_NS], [head.sum()], head, head, [n_tp], tp_by_ch, [n_tp], tp_by_unit, [n_tp, n_tp]]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = num / den
+    mean[den == 0] = np.nan
+
+    row = np.empty(len(_COLUMNS))
+    row[_AT["customers"]] = n_cust
+    row[_AT["prospects"] : _AT["prospects"] + 6] = n_by
+    row[_AT[EVENT_COUNTERS[0]] : _AT[EVENT_COUNTERS[0]] + len(EVENT_COUNTERS)] = [
+        model.counters[k] - model.last_counters.get(k, 0) for k in EVENT_COUNTERS
+    ]
+    model.last_counters = dict(model.counters)
+    row[_AT["satisfaction"] : _AT["satisfaction"] + 1 + _NS] = mean[: 1 + _NS]
+    i = 1 + _NS
+    row[_AT["nps"]] = nps
+    row[_AT["nps_surveyed"]] = _surveyed_nps(model, survey, nps)
+    row[_AT["responses"]] = survey["responses"]
+    row[_AT["promoters"]] = survey["promoters"]
+    row[_AT["detractors"]] = survey["detractors"]
+    row[_AT["recurring_revenue"]] = value_sum[2] + value_sum[3]
+    row[_AT["reputation"]] = model.reputation
+    row[_AT["engagement"] : _AT["engagement"] + 1 + 2 * _NU] = mean[i : i + 1 + 2 * _NU]  # then utilisation
+    i += 1 + 2 * _NU
+    row[_AT[f"headcount.{UNITS[0]}"] : _AT[f"headcount.{UNITS[0]}"] + _NU] = head
+    row[_AT["vacancies"]] = w.size - head.sum()
+    row[_AT["touchpoints"]] = n_tp
+    row[_AT["touchpoints"] + 1 : _AT["touchpoints"] + 1 + N_CH] = tp_by_ch
+    row[_AT["quality"] : _AT["quality"] + 1 + N_CH] = mean[i : i + 1 + N_CH]
+    i += 1 + N_CH
+    row[_AT["failures"]] = np.count_nonzero(tp.failed)
+    row[_AT["recovered"]] = np.count_nonzero(tp.recovered)
+    row[_AT["open_complaints"]] = np.count_nonzero(acc.open_complaint)
+    row[_AT["info_age_weeks"] : _AT["info_age_weeks"] + 1 + _NU] = mean[i : i + 1 + _NU]
+    row[_AT["stale_share"]] = mean[i + 1 + _NU]
+    row[_AT["stand_in_share"]] = mean[i + 2 + _NU]
+    row[_AT["news_reached"]] = model.step_stats.get("news_reached", 0.0)
+    row[_AT["news_delay_sum"]] = model.step_stats.get("news_delay_sum", 0.0)
+    row[_AT["process_multiplier"]] = model.process_multiplier.sum() / model.process_multiplier.size
+    return row
 
 
 def _surveyed_nps(model: CXModel, survey: dict[str, float], fallback: float) -> float:
     """NPS of the survey answers of the last ``nps_window_weeks`` weeks (running sums)."""
-    new = np.array([survey["promoters"], survey["detractors"], survey["responses"]])
+    new = (survey["promoters"], survey["detractors"], survey["responses"])
     window = model.survey_window
+    totals = model.survey_totals
     if len(window) == window.maxlen:
-        model.survey_totals -= window[0]
+        totals = [t - old for t, old in zip(totals, window[0], strict=True)]
     window.append(new)
-    model.survey_totals += new
-    p, d, r = model.survey_totals
+    p, d, r = model.survey_totals = [t + x for t, x in zip(totals, new, strict=True)]
     return 100.0 * (p - d) / r if r else fallback
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """Element-wise num / den, NaN where there is nothing to average."""
-    out = np.full(num.shape, np.nan)
-    np.divide(num, den, out=out, where=den > 0)
-    return out

@@ -84,8 +84,8 @@ class CXModel(mesa.Model):
         self.why_counts = np.zeros((len(CHANNELS), len(CAUSES)), dtype=np.int64)
         self._portfolio = np.zeros(0, dtype=np.int64)
         self._portfolio_week = -1
-        self.survey_window: deque[np.ndarray] = deque(maxlen=self.params.measurement.nps_window_weeks)
-        self.survey_totals = np.zeros(3)  # promoters, detractors, answers in the window
+        self.survey_window: deque[tuple[float, float, float]] = deque(maxlen=self.params.measurement.nps_window_weeks)
+        self.survey_totals = [0.0, 0.0, 0.0]  # promoters, detractors, answers in the window
 
         self.workforce = build_workforce(scenario, self.rng)
         self.unit_seats = [np.flatnonzero(self.workforce.unit == u) for u in range(N_UNITS)]
