@@ -73,11 +73,12 @@ def diffusion_phase(model: CXModel) -> None:
     p_top = ip.peer_share_rate * float(culture.max()) * float(w.engagement.max())
     flat = bernoulli_indices(rng, n * len(ORDERED_PAIRS), p_top)
     r, j = np.divmod(flat, len(ORDERED_PAIRS))
+    stamp = known[r, _SRC[j]]
+    ahead = np.flatnonzero(stamp > np.maximum(known[r, _DST[j]], pool[r, _DST[j]]))  # the selective test first
+    r, j, stamp = r[ahead], j[ahead], stamp[ahead]
     u, v = _SRC[j], _DST[j]
     seat = team[r, u]
-    stamp = known[r, u]
-    pending = active[r] & (seat >= 0) & (stamp > np.maximum(known[r, v], pool[r, v]))
-    pending &= w.filled[np.maximum(seat, 0)]
+    pending = np.flatnonzero(active[r] & (seat >= 0) & w.filled[np.maximum(seat, 0)])
     r, j, u, v, seat, stamp = r[pending], j[pending], u[pending], v[pending], seat[pending], stamp[pending]
     q = ip.peer_share_rate * w.engagement[seat] * culture[u]
     direct = acc.tied[r, _PAIR[j]] & (team[r, v] >= 0)
