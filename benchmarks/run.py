@@ -56,15 +56,13 @@ def child(kind: str, size: str, repeats: int) -> dict:
     employees, accounts = SIZES[size]
     scenario = sized_scenario(employees, accounts)
     times = []
+    if kind == "collection":
+        return _collection(scenario, repeats)
     for r in range(repeats):
         s = scenario.model_copy(update={"seed": 1 + r})
         t0 = time.perf_counter()
         if kind == "model":
             CXModel(s, collect=False).run()
-        elif kind == "collect":
-            CXModel(s, collect=True, record=True).run()
-        elif kind == "nocollect":
-            CXModel(s, collect=False, record=False).run()
         elif kind in ("reference", "core"):
             from benchmarks.reference_mesa import ReferenceModel, core_rules_scenario
 
@@ -79,6 +77,20 @@ def child(kind: str, size: str, repeats: int) -> dict:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "agents": employees + accounts,
     }
+
+
+def _collection(scenario, repeats: int) -> dict[str, list[float]]:
+    """Run time with and without data collection, interleaved in one process so drift cancels."""
+    from sim.model import CXModel
+
+    out: dict[str, list[float]] = {"with": [], "without": []}
+    for r in range(repeats):
+        s = scenario.model_copy(update={"seed": 1 + r})
+        for key, on in (("with", True), ("without", False)):
+            t0 = time.perf_counter()
+            CXModel(s, collect=on, record=on).run()
+            out[key].append(time.perf_counter() - t0)
+    return out
 
 
 def _unit_sizes(employees: int) -> tuple[int, int, int]:
@@ -151,14 +163,14 @@ def main() -> None:
     med = {size: statistics.median(r["times"]) for size, r in res.items()}
     agents = {size: r["agents"] for size, r in res.items()}
     exponent = math.log(med["L"] / med["S"]) / math.log(agents["L"] / agents["S"])
-    dc_with = statistics.median(measure("collect", "S", 7)["times"])
-    dc_without = statistics.median(measure("nocollect", "S", 7)["times"])
+    collection = measure("collection", "S", 9)
+    dc_with, dc_without = statistics.median(collection["with"]), statistics.median(collection["without"])
     dc = (dc_with - dc_without) / dc_with
     ref: dict[str, float] = {}
     core: dict[str, float] = {}
     try:
         for size in ("S", "M"):
-            ref[size] = statistics.median(measure("reference", size, 1 if size == "M" else 3)["times"])
+            ref[size] = statistics.median(measure("reference", size, 2 if size == "M" else 3)["times"])
             core[size] = statistics.median(measure("core", size, 3)["times"])
     except subprocess.CalledProcessError as exc:
         print(f"reference not measured: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}")
@@ -197,7 +209,7 @@ def main() -> None:
         )
     other = [
         f"- Data collection: {dc_with:.3f} s with the KPI record and Mesa's DataCollector, "
-        f"{dc_without:.3f} s without (size S, median of 7).",
+        f"{dc_without:.3f} s without (size S, median of 9 pairs run alternately in one process).",
         f"- Batch throughput: {throughput:.0f} runs of size S per minute through `cxsim batch` on {workers} cores "
         "(200 runs, process pool).",
         f"- Projected Sobol study ({SOBOL['parameters']} parameters, N = {SOBOL['N']}, second order: N·(2D+2) = "
