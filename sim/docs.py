@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.leadership import STYLE_PRESETS, TRAITS
-from sim.scenario import Scenario, field_bounds
+from sim.scenario import Scenario, field_bounds, submodel
 
 PARAMETER_MARKERS = ("<!-- parameter-table:start -->", "<!-- parameter-table:end -->")
 LEADER_MARKERS = ("<!-- leader-table:start -->", "<!-- leader-table:end -->")
@@ -141,7 +141,7 @@ def _walk(cls: type[BaseModel], instance: BaseModel, path: tuple[str, ...], rows
     for name, info in cls.model_fields.items():
         value = getattr(instance, name)
         key = (*path, name)
-        if _submodel(info) is not None and isinstance(value, BaseModel):
+        if submodel(info) is not None and isinstance(value, BaseModel):
             _walk(type(value), value, key, rows)
         else:
             rows.append(_row(key, info, value))
@@ -175,15 +175,6 @@ def _plain_field(key: tuple[str, ...]) -> tuple[str, str]:
     if key[0] == "policies":
         return PLAIN_FIELDS["policy"]
     return PLAIN_FIELDS.get(key[-1], ("—", ""))
-
-
-def _submodel(info: FieldInfo) -> type[BaseModel] | None:
-    ann = info.annotation
-    candidates = typing.get_args(ann) if isinstance(ann, types.UnionType) else (ann,)
-    for c in candidates:
-        if isinstance(c, type) and issubclass(c, BaseModel):
-            return c
-    return None
 
 
 def _allowed(key: tuple[str, ...], info: FieldInfo) -> str:

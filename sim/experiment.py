@@ -27,10 +27,10 @@ from sim.errors import MISSING, InputError
 from sim.provenance import run_id
 from sim.scenario import (
     Scenario,
-    _read_with_extends,
-    _submodel,
     check_path,
+    read_raw_scenario,
     set_override,
+    submodel,
     validate_scenario,
 )
 from sim.summary import OUTCOMES
@@ -181,7 +181,7 @@ def expand_factor(pattern: str, source: str) -> list[str]:
         expanded = []
         for p in paths:
             info = check_path(p, source) if p else None
-            cls = _submodel(info) if info is not None else Scenario
+            cls = submodel(info) if info is not None else Scenario
             if cls is None:
                 raise InputError(source, f"grid.{pattern}", MISSING, "'*' must stand for a section's keys")
             expanded += [[*p, k] for k in cls.model_fields]
@@ -195,7 +195,7 @@ def expand_factor(pattern: str, source: str) -> list[str]:
 def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     base_path = base_dir / spec.scenario
     try:
-        base = _read_with_extends(base_path, ())
+        base = read_raw_scenario(base_path, ())
     except InputError as exc:
         raise InputError(src, "scenario", spec.scenario, f"cannot read base scenario ({exc})") from None
     cases: dict[str, dict[str, Any]] = {}
@@ -204,7 +204,7 @@ def _design_points(spec: ExperimentSpec, base_dir: Path, src: str) -> list[tuple
         case = CaseSpec(scenario=case) if isinstance(case, str) else case
         if case.scenario and not (base_dir / case.scenario).is_file():
             raise InputError(src, f"cases.{name}", case.scenario, f"no such scenario file ({base_dir / case.scenario})")
-        raw = _read_with_extends(base_dir / case.scenario, ()) if case.scenario else copy.deepcopy(base)
+        raw = read_raw_scenario(base_dir / case.scenario, ()) if case.scenario else copy.deepcopy(base)
         for key, value in case.set.items():
             if key in NOT_FACTORS or (key == "steps" and spec.steps is not None):
                 raise InputError(src, f"cases.{name}.set.{key}", value, "set by the spec (seed, steps) or a label")

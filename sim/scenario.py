@@ -247,7 +247,7 @@ def load_scenario(
     top-level key to a value given by its own command-line option (``--seed``, ``--steps``).
     """
     path = Path(path)
-    raw = _read_with_extends(path, ())
+    raw = read_raw_scenario(path, ())
     origins: dict[str, str] = {}
     for item in overrides:
         dotted, value = parse_override(item)
@@ -298,7 +298,11 @@ def _origin(dotted: str, origins: dict[str, str], source: str) -> str:
     return below[-1] if below else source
 
 
-def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+def read_raw_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A scenario file as a mapping, with its ``extends`` chain merged in (not yet validated).
+
+    ``chain`` holds the files already on the way here, to catch circular ``extends``.
+    """
     resolved = path.resolve()
     if resolved in chain:
         cycle = " -> ".join(str(p.name) for p in (*chain, resolved))
@@ -333,7 +337,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if parent_path.resolve() in (*chain, resolved):
         cycle = " -> ".join(p.name for p in (*chain, resolved, parent_path.resolve()))
         raise InputError(str(path), "extends", parent, f"circular extends ({cycle})")
-    base = _read_with_extends(parent_path, (*chain, resolved))
+    base = read_raw_scenario(parent_path, (*chain, resolved))
     return deep_merge(base, data)
 
 
@@ -375,7 +379,7 @@ def set_override(raw: dict[str, Any], dotted: str, value: Any, source: str = "--
     node = raw
     cls: type[BaseModel] = Scenario
     for part in parts[:-1]:
-        cls = _submodel(cls.model_fields[part])  # type: ignore[assignment]
+        cls = submodel(cls.model_fields[part])  # type: ignore[assignment]
         child = node.get(part)
         if isinstance(child, str) and cls is LeaderSpec:
             child = {"style": child}
@@ -396,12 +400,13 @@ def check_path(parts: list[str], source: str) -> FieldInfo:
             keys = ", ".join(cls.model_fields) if cls else "nothing (it is a value, not a section)"
             raise InputError(source, ".".join(parts), MISSING, f"no such setting; keys under {here}: {keys}")
         info = cls.model_fields[part]
-        cls = _submodel(info)
+        cls = submodel(info)
     assert info is not None
     return info
 
 
-def _submodel(info: FieldInfo) -> type[BaseModel] | None:
+def submodel(info: FieldInfo) -> type[BaseModel] | None:
+    """The section (pydantic model) a field holds, or None for a plain value."""
     ann = info.annotation
     candidates = typing.get_args(ann) if isinstance(ann, types.UnionType) else (ann,)
     for c in candidates:
@@ -415,7 +420,7 @@ def _allowed_keys(loc: list[str]) -> list[str]:
     for part in loc:
         if cls is None or part not in cls.model_fields:
             return []
-        cls = _submodel(cls.model_fields[part])
+        cls = submodel(cls.model_fields[part])
     return list(cls.model_fields) if cls else []
 
 
@@ -468,29 +473,6 @@ def _bounds(loc: list[str]) -> str:
     except InputError:
         return ""
     lo, lo_open, hi, hi_open = field_bounds(info)
-    if lo is not None and hi is not None:
-        return f" from {lo}{' (exclusive)' if lo_open else ''} to {hi}{' (exclusive)' if hi_open else ''}"
-    if lo is not None:
-        return f" {'>' if lo_open else '>='} {lo}"
-    if hi is not None:
-        return f" {'<' if hi_open else '<='} {hi}"
-    return ""
-    lo = hi = None
-    lo_open = hi_open = False
-    for m in info.metadata:
-        for attr, is_lo, is_open in (
-            ("ge", True, False),
-            ("gt", True, True),
-            ("le", False, False),
-            ("lt", False, True),
-        ):
-            v = getattr(m, attr, None)
-            if v is None:
-                continue
-            if is_lo:
-                lo, lo_open = v, is_open
-            else:
-                hi, hi_open = v, is_open
     if lo is not None and hi is not None:
         return f" from {lo}{' (exclusive)' if lo_open else ''} to {hi}{' (exclusive)' if hi_open else ''}"
     if lo is not None:
