@@ -122,6 +122,7 @@ class Touchpoints:
     stale: np.ndarray
     touched: np.ndarray  # unique accounts touched
     starts: np.ndarray  # first touchpoint row of each touched account
+    counts: np.ndarray  # touchpoints of each touched account
     touched_stage: np.ndarray
     touched_quality: np.ndarray  # mean quality per touched account
 
@@ -251,6 +252,7 @@ def touchpoint_phase(model: CXModel) -> Touchpoints:
         stale=stale,
         touched=touched,
         starts=starts,
+        counts=counts,
         touched_stage=acc.stage[touched].astype(np.int64),
         touched_quality=mean_q,
     )
@@ -285,13 +287,21 @@ def _draw_touchpoints(model: CXModel) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return account[order], np.concatenate(stages)[order], np.concatenate(channels)[order]
 
 
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Mask of the first element of each run of equal values in a sorted array."""
+    first = np.empty(values.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return first
+
+
 def _groups(account: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unique accounts of a sorted array, where each one's run starts, and its length."""
     if not account.size:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
-    starts = np.flatnonzero(np.r_[True, account[1:] != account[:-1]])
-    counts = np.diff(np.r_[starts, account.size])
+    starts = np.flatnonzero(run_starts(account))
+    counts = np.diff(starts, append=account.size)
     return account[starts], starts, counts
 
 
@@ -299,7 +309,7 @@ def _open_complaints(model: CXModel, account: np.ndarray, seat: np.ndarray) -> N
     if not account.size:
         return
     acc = model.accounts
-    first = np.r_[True, account[1:] != account[:-1]]  # touchpoints are sorted by account
+    first = run_starts(account)  # touchpoints are sorted by account
     new = first & ~acc.open_complaint[account]
     account, seat = account[new], seat[new]
     acc.open_complaint[account] = True

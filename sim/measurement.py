@@ -22,7 +22,7 @@ from sim.customers import (
     STAGES,
     promoter_detractor,
 )
-from sim.journey import CAUSES, CHANNEL_KEYS, CHANNELS
+from sim.journey import CAUSES, CHANNEL_KEYS, CHANNELS, run_starts
 from sim.organisation import UNITS
 
 if TYPE_CHECKING:
@@ -98,11 +98,10 @@ def _update_worst(model: CXModel, tp: Touchpoints, t: int, window: int) -> None:
     if not tp.size:
         return
     acc = model.accounts
-    counts = np.diff(np.append(tp.starts, tp.size))
     worst = np.minimum.reduceat(tp.quality, tp.starts)  # touchpoints are sorted by account
-    hits = np.flatnonzero(tp.quality == np.repeat(worst, counts))
-    group = np.repeat(np.arange(tp.starts.size), counts)[hits]
-    first = hits[np.r_[True, group[1:] != group[:-1]]]  # the first worst touchpoint of each account
+    hits = np.flatnonzero(tp.quality == np.repeat(worst, tp.counts))
+    group = np.repeat(np.arange(tp.starts.size), tp.counts)[hits]
+    first = hits[run_starts(group)]  # the first worst touchpoint of each account
     rows = tp.account[first]
     q = tp.quality[first]
     expired = acc.worst_time[rows] < t - window
