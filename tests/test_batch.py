@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import cxsim
 
 from sim.batch import run_batch
 from sim.compare import analyse
@@ -41,10 +42,6 @@ def write_spec(tmp_path: Path, body: str = SMALL_GRID, reps: int = 3, name: str 
     path = tmp_path / f"{name}.yaml"
     path.write_text(SMALL.format(name=name, baseline=BASELINE, body=body, reps=reps) + extra)
     return path
-
-
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], cwd=cwd, capture_output=True, text=True)
 
 
 # ------------------------------------------------------------------ specs and seeds
@@ -106,7 +103,7 @@ def test_bad_specs_are_one_line_errors(tmp_path, body, field, needle):
 def test_bad_spec_on_the_command_line_writes_nothing(tmp_path):
     spec = write_spec(tmp_path, body="grid:\n  organization.cross_unit_ties: [0.1, 7.5]\n")
     out = tmp_path / "out"
-    res = cli("batch", str(spec), "--out", str(out), "--no-progress", cwd=tmp_path)
+    res = cxsim("batch", str(spec), "--out", str(out), "--no-progress", cwd=tmp_path)
     assert res.returncode == 2
     assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
     assert "7.5" in res.stderr and not out.exists()
@@ -115,7 +112,9 @@ def test_bad_spec_on_the_command_line_writes_nothing(tmp_path):
 def test_unreachable_scheduler_fails_before_any_run(tmp_path):
     spec = write_spec(tmp_path)
     out = tmp_path / "out"
-    res = cli("batch", str(spec), "--scheduler", "tcp://127.0.0.1:9", "--out", str(out), "--no-progress", cwd=tmp_path)
+    res = cxsim(
+        "batch", str(spec), "--scheduler", "tcp://127.0.0.1:9", "--out", str(out), "--no-progress", cwd=tmp_path
+    )
     assert res.returncode == 2
     assert "--scheduler" in res.stderr and "tcp://127.0.0.1:9" in res.stderr and "Traceback" not in res.stderr
     assert res.stderr.strip().count("\n") == 0
@@ -206,7 +205,7 @@ def test_batch_killed_with_sigkill_resumes_to_the_same_result(tmp_path):
     saved = sum(len(pd.read_parquet(p)) for p in parts)
     assert len(parts) >= 2 and saved < 40 and not (out / "runs.parquet").exists()  # killed half-way
 
-    res = cli("batch", str(spec), "--out", str(out), "--workers", "1", "--no-progress", cwd=tmp_path)
+    res = cxsim("batch", str(spec), "--out", str(out), "--workers", "1", "--no-progress", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert f"({40 - saved} computed now, {saved} reused)" in res.stdout
     uninterrupted = tmp_path / "uninterrupted"
@@ -241,7 +240,7 @@ def test_a_failing_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
 def test_batch_writes_manifest_and_figures(tmp_path):
     spec = write_spec(tmp_path, reps=2)
     out = tmp_path / "out"
-    res = cli("batch", str(spec), "--out", str(out), "--no-progress", "--workers", "1", cwd=tmp_path)
+    res = cxsim("batch", str(spec), "--out", str(out), "--no-progress", "--workers", "1", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     import json
 
@@ -291,7 +290,7 @@ def test_common_random_numbers_shrink_the_variance_of_differences(paired):
 
 def test_compare_command_prints_differences_and_writes_files(tmp_path):
     out = tmp_path / "cmp"
-    res = cli(
+    res = cxsim(
         "compare",
         str(BASELINE),
         str(ROOT / "scenarios" / "empowerment.yaml"),
@@ -373,7 +372,7 @@ def test_bad_batch_and_compare_input_is_one_line_and_writes_nothing(tmp_path, ar
     (tmp_path / "foreign").mkdir()
     (tmp_path / "foreign" / "notes.txt").write_text("keep me")
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    res = cli(*args, "--no-progress", cwd=tmp_path) if args[0] != "plot" else cli(*args, cwd=tmp_path)
+    res = cxsim(*args, "--no-progress", cwd=tmp_path) if args[0] != "plot" else cxsim(*args, cwd=tmp_path)
     assert res.returncode == 2
     line = res.stderr.strip()
     assert "\n" not in line and "Traceback" not in line and line.startswith("error: ")
@@ -422,7 +421,7 @@ def test_fresh_and_out_never_touch_a_folder_cxsim_did_not_write(tmp_path):
     (project / "manifest.json").write_text('{"name": "my-web-app"}')
     (project / "src" / "code.py").write_text("print('keep me')")
     spec = write_spec(tmp_path, reps=1)
-    res = cli("batch", str(spec), "--out", str(project), "--fresh", "--no-progress", cwd=tmp_path)
+    res = cxsim("batch", str(spec), "--out", str(project), "--fresh", "--no-progress", cwd=tmp_path)
     assert res.returncode == 2 and "not a cxsim result" in res.stderr
     assert (project / "src" / "code.py").exists() and (project / "manifest.json").exists()
 
