@@ -35,11 +35,9 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.customers import MAINTENANCE, NEVER
-from sim.journey import CHANNELS
-from sim.organisation import DELIVERY, FAR, SALES, SUPPORT, UNITS, collaboration_network, hops_to_units
-from sim.scenario import Scenario, deep_merge
-from sim.summary import WEEKS_PER_YEAR
+from sim.model.workforce import FAR, collaboration_network, hops_to_units
+from sim.scenario.schema import Scenario, deep_merge
+from sim.vocabulary import CHANNELS, DELIVERY, MAINTENANCE, NEVER, SALES, SUPPORT, UNITS, WEEKS_PER_YEAR
 
 #: the maintenance stage's only channel (email tickets): its richness, load and answer time
 TICKETS = next(c for c in CHANNELS if c.stage == MAINTENANCE)
@@ -368,7 +366,7 @@ class ReferenceModel(mesa.Model):
         seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=seed)
         _check_core_rules(scenario)
-        self.spec, self.params = scenario, scenario.parameters
+        self.config, self.params = scenario, scenario.parameters
         segs = scenario.customers.segments
         self.segment_specs = [segs.small, segs.mid_market, segs.enterprise]
         self.churned = 0
@@ -391,7 +389,7 @@ class ReferenceModel(mesa.Model):
 
     def _build_company(self) -> None:
         """Leaders, people, and the real model's collaboration network (small-world units, cross ties)."""
-        org = self.spec.organization
+        org = self.config.organization
         specs = [getattr(org.units, name) for name in UNITS]
         self.leaders = [Leader(self, u, spec.leader.traits()) for u, spec in enumerate(specs)]
         people = [
@@ -402,7 +400,7 @@ class ReferenceModel(mesa.Model):
         for person in people:
             self.leaders[person.unit].members.append(person)
         sizes = np.array([s.employees for s in specs])
-        adjacency, _ = collaboration_network(sizes, org.ties_per_employee, org.rewiring, org.cross_unit_ties, self.rng)
+        adjacency = collaboration_network(sizes, org.ties_per_employee, org.rewiring, org.cross_unit_ties, self.rng)
         hops = hops_to_units(adjacency, np.repeat(np.arange(len(UNITS)), sizes)).tolist()
         for i, person in enumerate(people):
             person.collaborators = {people[j] for j in adjacency.indices[adjacency.indptr[i] : adjacency.indptr[i + 1]]}
@@ -421,9 +419,9 @@ class ReferenceModel(mesa.Model):
         rng = self.rng
         shares = np.array([s.share for s in self.segment_specs])
         portfolio: dict[Employee, int] = {}
-        headroom = self.spec.parameters.journey.portfolio_headroom
+        headroom = self.config.parameters.journey.portfolio_headroom
         target = {u: max(headroom * n / len(self.leaders[u].members), 1.0) for u in (SALES, DELIVERY, SUPPORT)}
-        target[DELIVERY] = max(target[DELIVERY], self.spec.parameters.journey.projects_per_delivery_employee)
+        target[DELIVERY] = max(target[DELIVERY], self.config.parameters.journey.projects_per_delivery_employee)
 
         def draw(unit: int) -> Employee:
             members = self.leaders[unit].members
@@ -467,13 +465,13 @@ class ReferenceModel(mesa.Model):
         self.employees.do("absorb")
         leaders = self.agents_by_type[Leader]
         leaders.do("absorb")
-        if self.steps % self.spec.organization.meeting_every_weeks == 0:
+        if self.steps % self.config.organization.meeting_every_weeks == 0:
             leaders.do("team_meeting")
             leaders.do("executive_meeting")
             leaders.do("brief_team")
         self.accounts.shuffle_do("renew")
         self._record()
-        if self.steps >= self.spec.steps:
+        if self.steps >= self.config.steps:
             self.running = False
 
     def _record(self) -> None:
@@ -492,13 +490,13 @@ class ReferenceModel(mesa.Model):
         )
 
     def run(self) -> ReferenceModel:
-        while self.running and self.steps < self.spec.steps:
+        while self.running and self.steps < self.config.steps:
             self.step()
         return self
 
     def summary(self) -> dict[str, float]:
         """Outcomes over the weeks after the warm-up, computed as :func:`sim.summary.summarise` does."""
-        w = self.kpis[self.spec.warmup :]
+        w = self.kpis[self.config.warmup :]
         years = len(w) / WEEKS_PER_YEAR
         customers = sum(r["customers"] for r in w) / len(w)
         touchpoints = sum(r["touchpoints"] for r in w)
@@ -520,14 +518,14 @@ def run_reference(scenario: Scenario, seed: int) -> dict[str, Any]:
 def main() -> None:
     """Time one run of each model at the baseline company size in the core-rules configuration."""
     from sim.model import CXModel
-    from sim.summary import summarise
+    from sim.outputs.summary import summarise
 
     sc = core_rules_scenario()
     keys = ("mean_satisfaction", "annual_churn_rate", "mean_engagement", "mean_info_age_weeks", "stale_share")
     t0 = time.perf_counter()
     ref = run_reference(sc, sc.seed)
     t1 = time.perf_counter()
-    real = summarise(CXModel(sc, collect=False).run())
+    real = summarise(CXModel(sc, rng=sc.seed, collect=False).run())
     t2 = time.perf_counter()
     people = sum(getattr(sc.organization.units, u).employees for u in UNITS)
     print(f"core rules: {sc.customers.accounts} accounts, {people} employees, {sc.steps} weeks, seed {sc.seed}")

@@ -33,7 +33,7 @@ SOBOL = {"parameters": 8, "N": 256, "replications": 5}
 
 def sized_scenario(employees: int, accounts: int, steps: int = 156, seed: int = 1):
     """The baseline company scaled: units in proportion, prospects and marketing with the accounts."""
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
     raw = Scenario().model_dump(mode="json")
     units = raw["organization"]["units"]
@@ -62,7 +62,7 @@ def child(kind: str, size: str, repeats: int) -> dict:
         s = scenario.model_copy(update={"seed": 1 + r})
         t0 = time.perf_counter()
         if kind == "model":
-            CXModel(s, collect=False).run()
+            CXModel(s, rng=s.seed, collect=False).run()
         elif kind in ("reference", "core"):
             from benchmarks.reference_mesa import ReferenceModel, core_rules_scenario
 
@@ -70,7 +70,7 @@ def child(kind: str, size: str, repeats: int) -> dict:
             if kind == "reference":
                 ReferenceModel(core).run()
             else:
-                CXModel(core, collect=False).run()
+                CXModel(core, rng=core.seed, collect=False).run()
         times.append(time.perf_counter() - t0)
     return {
         "times": times,
@@ -88,7 +88,7 @@ def _collection(scenario, repeats: int) -> dict[str, list[float]]:
         s = scenario.model_copy(update={"seed": 1 + r})
         for key, on in (("with", True), ("without", False)):
             t0 = time.perf_counter()
-            CXModel(s, collect=on, record=on).run()
+            CXModel(s, rng=s.seed, collect=on, record=on).run()
             out[key].append(time.perf_counter() - t0)
     return out
 
@@ -111,8 +111,8 @@ def measure(kind: str, size: str, repeats: int) -> dict:
 
 def batch_throughput(runs: int = 200) -> tuple[float, int]:
     """Runs per minute of size S through the batch engine on all cores."""
-    from sim.batch import run_batch
-    from sim.experiment import ExperimentSpec, build_experiment
+    from sim.experiments.batch import run_batch
+    from sim.experiments.spec import ExperimentSpec, build_experiment
 
     spec = ExperimentSpec(
         name="bench_throughput",

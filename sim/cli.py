@@ -95,7 +95,7 @@ def run(
     figures: Annotated[bool, typer.Option(help="Write PNG figures.")] = True,
 ) -> None:
     """Run one scenario and write time series, summary, manifest and figures."""
-    from sim.scenario import load_scenario
+    from sim.scenario.loading import load_scenario
 
     options = {"seed": seed, "steps": steps}
     try:
@@ -104,7 +104,7 @@ def run(
             check_out_dir(out_dir)
     except InputError as exc:
         fail(exc)
-    from sim.run import default_out_dir, run_scenario, write_run  # heavy imports only once the input is valid
+    from sim.outputs.run import default_out_dir, run_scenario, write_run  # heavy imports only once the input is valid
 
     result = run_scenario(sc, source=scenario)
     target = out_dir if out_dir is not None else default_out_dir(result)
@@ -125,8 +125,8 @@ def batch(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run an experiment spec (sweep, cases, replications); resumes where a killed batch stopped."""
-    from sim.batch import run_batch
-    from sim.experiment import load_experiment
+    from sim.experiments.batch import run_batch
+    from sim.experiments.spec import load_experiment
 
     if workers is not None and workers < 1:
         fail(InputError("--workers", None, workers, "allowed: a whole number >= 1"))
@@ -166,7 +166,7 @@ def compare(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Compare scenarios against the first: every KPI's mean difference with a 95 % CI (paired)."""
-    from sim.compare import Plan, diff_text, fmt, run_comparison
+    from sim.experiments.compare import Plan, diff_text, fmt, run_comparison
 
     if reps is not None and ci_width is not None:
         fail(InputError("--reps", None, reps, "give either --reps or --ci-width, not both"))
@@ -215,8 +215,8 @@ def plot(
     outcome: Annotated[str | None, typer.Option(help="Outcome shown in the two-factor heatmaps [nps].")] = None,
 ) -> None:
     """Draw a batch's figures: one-factor effects with CI bands, two-factor heatmaps, cases."""
-    from sim.experiment_figures import batch_figures
-    from sim.summary import OUTCOMES
+    from sim.experiments.figures import batch_figures
+    from sim.outputs.summary import OUTCOMES
 
     if not (folder / "runs.parquet").is_file() or not is_cxsim_folder(folder, BATCH_KEY):
         fail(InputError(str(folder), None, MISSING, "not a batch result folder (needs runs.parquet and manifest.json)"))

@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.leadership import STYLE_PRESETS, TRAITS
-from sim.scenario import Scenario, field_bounds, submodel
+from sim.scenario.schema import Scenario, field_bounds, submodel
+from sim.vocabulary import STYLE_PRESETS, TRAITS
 
 PARAMETER_MARKERS = ("<!-- parameter-table:start -->", "<!-- parameter-table:end -->")
 LEADER_MARKERS = ("<!-- leader-table:start -->", "<!-- leader-table:end -->")

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from sim.model import CXModel
-from sim.scenario import Scenario, deep_merge
-from sim.summary import summarise
+from sim.outputs.summary import summarise
+from sim.scenario.schema import Scenario, deep_merge
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO_ROOT / "scenarios"
@@ -45,8 +45,8 @@ def small_scenario(**overrides: Any) -> Scenario:
 
 
 def run_model(sc: Scenario, seed: int | None = None) -> CXModel:
-    """Build and run the model over the scenario's horizon."""
-    return CXModel(sc, seed=seed, collect=False).run()
+    """Build and run the model over the scenario's horizon (at the scenario's own seed unless given)."""
+    return CXModel(sc, rng=sc.seed if seed is None else seed, collect=False).run()
 
 
 def run_summary(sc: Scenario, seed: int) -> dict[str, Any]:

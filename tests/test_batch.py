@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from conftest import cxsim
 
-from sim.batch import run_batch
-from sim.compare import analyse
 from sim.errors import InputError
-from sim.experiment import load_experiment, replication_seeds
+from sim.experiments.batch import run_batch
+from sim.experiments.compare import analyse
+from sim.experiments.spec import load_experiment, replication_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -319,7 +319,7 @@ def test_compare_command_prints_differences_and_writes_files(tmp_path):
 
 
 def test_compare_ci_width_adds_replications_until_precise(tmp_path):
-    from sim.compare import Plan, run_comparison
+    from sim.experiments.compare import Plan, run_comparison
 
     files = [str(BASELINE), str(ROOT / "scenarios" / "empowerment.yaml")]
     result = run_comparison(

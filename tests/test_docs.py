@@ -17,7 +17,7 @@ def test_odd_parameter_tables_match_the_schema():
 
 
 def test_every_parameter_has_a_unit_and_a_source():
-    from sim.parameters import Parameters
+    from sim.scenario.parameters import Parameters
 
     for group_name, group in Parameters.model_fields.items():
         for name, info in group.annotation.model_fields.items():

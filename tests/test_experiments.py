@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.experiment import load_experiment
+from sim.experiments.spec import load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED_RUNS = {"leadership_x_information_speed": 360, "policy_portfolio": 160, "staffing_sweep": 180}

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from conftest import replicate, scenario
 
-from sim.customers import CHURNED, DELIVERY_STAGE, LOST, MAINTENANCE, PURCHASE
 from sim.model import CXModel
+from sim.vocabulary import CHURNED, DELIVERY_STAGE, LOST, MAINTENANCE, PURCHASE
 
 SEEDS = range(1000, 1008)
 HORIZON = {"steps": 80, "warmup": 26}
@@ -103,7 +103,7 @@ class Week(NamedTuple):
 @pytest.fixture(scope="module")
 def churn_record():
     """Run the baseline week by week for two years, recording every week's churns and losses."""
-    model = CXModel(scenario(steps=104), seed=21, collect=False)
+    model = CXModel(scenario(steps=104), rng=21, collect=False)
     weeks = []
     while model.steps < 104:
         acc = model.accounts
@@ -149,7 +149,7 @@ def test_only_customers_churn_and_only_prospects_and_deals_are_lost(churn_record
 
 def test_every_due_contract_renews_or_churns(churn_record):
     model, weeks = churn_record
-    contract = model.spec.parameters.journey.contract_weeks
+    contract = model.config.parameters.journey.contract_weeks
     for w in weeks:
         assert np.isin(w.churned, w.due).all()
         stayed = np.setdiff1d(w.due, w.churned)

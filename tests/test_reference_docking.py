@@ -13,8 +13,8 @@ from scipy import stats
 
 from benchmarks import reference_mesa as reference
 from sim.model import CXModel
-from sim.scenario import Scenario
-from sim.summary import summarise
+from sim.outputs.summary import summarise
+from sim.scenario.schema import Scenario
 
 SEEDS = range(20)
 #: the largest difference of means that still counts as agreement (about 3-4 standard errors here)
@@ -26,7 +26,7 @@ def outcomes() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per outcome, the reference's and cxsim's values over the seeds (baseline staff, 600 accounts, 2 years)."""
     sc = reference.core_rules_scenario(accounts=600, employees=(40, 50, 30), steps=104)
     ref = [reference.run_reference(sc, seed) for seed in SEEDS]
-    real = [summarise(CXModel(sc, seed=seed, collect=False).run()) for seed in SEEDS]
+    real = [summarise(CXModel(sc, rng=seed, collect=False).run()) for seed in SEEDS]
     return {k: (np.array([r[k] for r in ref]), np.array([r[k] for r in real])) for k in TOLERANCE}
 
 

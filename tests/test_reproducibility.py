@@ -12,7 +12,7 @@ import pytest
 from conftest import BASELINE_YAML, cxsim, run_model, small_scenario
 
 from sim import __version__
-from sim.summary import OUTCOMES, summarise
+from sim.outputs.summary import OUTCOMES, summarise
 
 FIGURES = (
     "kpis.png",
@@ -153,7 +153,7 @@ def test_cli_manifest(cli_runs):
 
 def test_cli_manifest_scenario_reproduces_the_run(cli_runs):
     """The resolved scenario in the manifest is the whole input: re-running it gives the same series."""
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
     out = cli_runs[0]
     manifest = json.loads((out / "manifest.json").read_text())

@@ -6,8 +6,8 @@ import pytest
 from conftest import BASELINE_YAML, SCENARIOS, run_model
 
 from sim.errors import InputError
-from sim.leadership import STYLE_PRESETS
 from sim.scenario import Scenario, load_scenario
+from sim.vocabulary import STYLE_PRESETS
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 

@@ -12,11 +12,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.customers import STAGES
-from sim.organisation import UNITS
+from sim.vocabulary import STAGES, UNITS
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
 STYLE = {
     "figure.dpi": 150,

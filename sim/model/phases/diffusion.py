@@ -1,4 +1,4 @@
-"""How customer information spreads inside the company (seed 000 5.4: "how quickly does new
+"""Phase 5, diffusion: how customer information spreads inside the company (seed 000 5.4: "how quickly does new
 information about a customer disseminate within a B2B enterprise?").
 
 Knowledge is kept per account team, never as an employees x accounts matrix: for each account
@@ -33,13 +33,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.customers import UNIT_PAIRS
-from sim.leadership import meeting_due
-from sim.organisation import DELIVERY, SALES
-from sim.sampling import bernoulli_indices
+from sim.model.phases.leadership import meeting_due
+from sim.model.sampling import bernoulli_indices
+from sim.vocabulary import DELIVERY, SALES, UNIT_PAIRS
 
 if TYPE_CHECKING:
-    from sim.model import CXModel
+    from sim.model.world import World
 
 ORDERED_PAIRS = tuple((u, v, k) for k, (a, b) in enumerate(UNIT_PAIRS) for (u, v) in ((a, b), (b, a)))
 _SRC = np.array([u for u, _, _ in ORDERED_PAIRS])
@@ -47,25 +46,25 @@ _DST = np.array([v for _, v, _ in ORDERED_PAIRS])
 _PAIR = np.array([k for _, _, k in ORDERED_PAIRS])
 
 
-def diffusion_phase(model: CXModel) -> None:
-    """Phase 5: customers bring news to one contact; news spreads between people and units.
+def diffusion_phase(world: World) -> None:
+    """Customers bring news to one contact; news spreads between people and units.
 
     All six directed unit pairs of every account team are checked at once, as (accounts x 6)
     arrays; only the pairs where one member knows something the other side lacks are drawn, so
     the phase costs a few dozen array operations whatever the size of the company. It works on
     views of the account arrays (rows in use), with accounts outside the journey masked out.
     """
-    acc, w, rng = model.accounts, model.workforce, model.rng
-    ip = model.params.information
-    t = model.steps
+    acc, w, rng = world.accounts, world.workforce, world.rng
+    ip = world.params.information
+    t = world.week
     n = acc.n
     active = acc.in_journey()[:n]
     if not active.any():
         return
-    _customer_news(model, active, t)
+    _customer_news(world, active, t)
 
     team, known, pool = acc.team[:n], acc.known[:n], acc.pool[:n]  # views: updates land in place
-    sharing = model.leader_trait_by_unit("information_sharing")
+    sharing = world.traits["information_sharing"]
     culture = 0.5 + 0.5 * sharing
     # Each (account, directed unit pair) passes news with probability p <= p_top. Candidates are
     # drawn at p_top and accepted with p / p_top (thinning): the same draws in distribution as
@@ -89,18 +88,18 @@ def diffusion_phase(model: CXModel) -> None:
     reached = int(r.size)
     delay = float((t - news).sum())
 
-    if meeting_due(t, model.spec.organization.meeting_every_weeks):
-        r2, d2 = _meetings(model, active, team, known, pool, sharing, t)
+    if meeting_due(t, world.config.organization.meeting_every_weeks):
+        r2, d2 = _meetings(world, active, team, known, pool, sharing, t)
         reached += r2
         delay += d2
-    model.step_stats["news_reached"] = reached
-    model.step_stats["news_delay_sum"] = delay
+    world.step_stats["news_reached"] = reached
+    world.step_stats["news_delay_sum"] = delay
 
 
-def _customer_news(model: CXModel, active: np.ndarray, t: int) -> None:
+def _customer_news(world: World, active: np.ndarray, t: int) -> None:
     """Customers tell one of their contacts something new (a new need, a change on their side)."""
-    acc, rng = model.accounts, model.rng
-    tells = bernoulli_indices(rng, active.size, model.params.information.news_rate)
+    acc, rng = world.accounts, world.rng
+    tells = bernoulli_indices(rng, active.size, world.params.information.news_rate)
     tells = tells[active[tells]]
     if not tells.size:
         return
@@ -114,7 +113,7 @@ def _customer_news(model: CXModel, active: np.ndarray, t: int) -> None:
 
 
 def _meetings(
-    model: CXModel,
+    world: World,
     active: np.ndarray,
     team: np.ndarray,
     known: np.ndarray,
@@ -126,8 +125,8 @@ def _meetings(
 
     Accounts outside the journey are left as they are.
     """
-    rng = model.rng
-    ip = model.params.information
+    rng = world.rng
+    ip = world.params.information
     n = known.shape[0]
     share = ip.meeting_share * sharing  # per unit
     # only entries where something would change are drawn (the same in distribution)
@@ -157,7 +156,7 @@ def _meetings(
     return int(delays.size), float(delays.sum())
 
 
-def handoff(model: CXModel, rows: np.ndarray) -> None:
+def handoff(world: World, rows: np.ndarray) -> None:
     """Sales hands a won account to delivery: its information survives with a fidelity.
 
     Fidelity = base + transfer meeting gain + user stories gain (capped at 1) (seed 003:
@@ -165,15 +164,15 @@ def handoff(model: CXModel, rows: np.ndarray) -> None:
     organization ... user stories decrease the chance of miscommunication"). On failure the
     delivery member starts from what the delivery unit has heard, if anything.
     """
-    acc, pol = model.accounts, model.spec.policies
-    ip = model.params.information
+    acc, pol = world.accounts, world.config.policies
+    ip = world.params.information
     fidelity = min(
         1.0,
         ip.handoff_fidelity + pol.transfer_meeting * ip.transfer_meeting_gain + pol.user_stories * ip.user_stories_gain,
     )
-    kept = model.rng.random(rows.size) < fidelity
+    kept = world.rng.random(rows.size) < fidelity
     carried = np.where(kept, acc.known[rows, SALES], acc.pool[rows, DELIVERY])
     acc.known[rows, DELIVERY] = np.maximum(carried, acc.pool[rows, DELIVERY])
     lost = acc.known[rows, DELIVERY] < acc.known[rows, SALES]  # delivery lacks what sales knew
-    model.counters["handoffs"] += rows.size
-    model.counters["handoffs_lost"] += int(lost.sum())
+    world.counters["handoffs"] += rows.size
+    world.counters["handoffs_lost"] += int(lost.sum())

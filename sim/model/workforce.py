@@ -1,4 +1,4 @@
-"""The organisation: units, seats, the collaboration network, and the staffing phase.
+"""The workforce store: units, seats, people and the collaboration network.
 
 An employee occupies a *seat*: a position in a unit and in the collaboration network. When a
 person quits, the seat falls vacant (its accounts are served by stand-ins) until a new hire
@@ -19,14 +19,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
-if TYPE_CHECKING:
-    from sim.model import CXModel
-    from sim.parameters import Parameters
-    from sim.scenario import Scenario
+from sim.vocabulary import DELIVERY, N_UNITS, SALES, SUPPORT, UNITS
 
-UNITS = ("sales", "delivery", "support")
-SALES, DELIVERY, SUPPORT = 0, 1, 2
-N_UNITS = len(UNITS)
+if TYPE_CHECKING:
+    from sim.scenario.parameters import Parameters
+    from sim.scenario.schema import Scenario
+
 FAR = 99  # hop count standing for "not reachable"
 
 
@@ -49,16 +47,21 @@ class Workforce:
     open_complaints: np.ndarray  # escalations this person answers for
     capacity: np.ndarray  # touchpoints per week before overload
     adjacency: sp.csr_matrix  # collaboration ties (symmetric, 0/1)
-    degree: np.ndarray  # number of collaborators
-    hops_to_unit: np.ndarray  # (seats, units) hops from the seat to the nearest seat of a unit
     route_weight: np.ndarray  # (seats, units) 1 / hops (0 when unreachable): news via the network
     tie_keys: np.ndarray  # sorted i * n + j for every tie, for vectorised tie look-ups
     unit_neighbours: list[sp.csr_matrix]  # per unit: ties into that unit only
-    graph: nx.Graph  # the same network for inspection and Mesa's network tools
 
     @property
     def size(self) -> int:
         return self.unit.size
+
+    def graph(self) -> nx.Graph:
+        """The collaboration network as a networkx graph (built on demand, for inspection and the page)."""
+        graph = nx.Graph()
+        graph.add_nodes_from(range(self.size))
+        coo = sp.triu(self.adjacency).tocoo()
+        graph.add_edges_from(zip(coo.row.tolist(), coo.col.tolist(), strict=True))
+        return graph
 
     def tied(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Whether seats ``i[k]`` and ``j[k]`` are collaborators (vectorised)."""
@@ -77,16 +80,16 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
     unit = np.repeat(np.arange(N_UNITS, dtype=np.int8), sizes)
     n = unit.size
     p = scenario.parameters
-    disposition = _draw_disposition(rng, n, p, scenario.policies.recruit_for_attitude, shift=False)
-    orientation = _draw_orientation(rng, n, p, scenario.policies.recruit_for_attitude, initial=True)
+    disposition = draw_disposition(rng, n, p, scenario.policies.recruit_for_attitude, shift=False)
+    orientation = draw_orientation(rng, n, p, scenario.policies.recruit_for_attitude, initial=True)
     skill = np.clip(rng.normal(p.staffing.experienced_skill_mean, p.staffing.experienced_skill_sd, n), 0.05, 0.95)
     ceiling = np.full(n, p.staffing.skill_ceiling)
     training = np.zeros(n)
-    licensed = _licensed_units(scenario)
+    licensed = licensed_units(scenario)
     for u in licensed:
         ceiling[unit == u] = p.training.licence_skill
         training[unit == u] = p.training.licence_weeks
-    adjacency, graph = collaboration_network(
+    adjacency = collaboration_network(
         sizes,
         scenario.organization.ties_per_employee,
         scenario.organization.rewiring,
@@ -113,18 +116,15 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
         open_complaints=np.zeros(n),
         capacity=np.repeat([s.capacity for s in specs], sizes).astype(float),
         adjacency=adjacency,
-        degree=np.asarray(adjacency.sum(axis=1)).ravel(),
-        hops_to_unit=hops,
         route_weight=np.where(hops >= FAR, 0.0, 1.0 / np.maximum(hops, 1)),
         tie_keys=tie_keys,
         unit_neighbours=unit_neighbours,
-        graph=graph,
     )
 
 
 def collaboration_network(
     sizes: np.ndarray, k: int, rewiring: float, cross_share: float, rng: np.random.Generator
-) -> tuple[sp.csr_matrix, nx.Graph]:
+) -> sp.csr_matrix:
     """Small-world teams joined by cross-unit ties (seed 000 'collaborative networks', seed 002 silos).
 
     Each unit is a Watts-Strogatz graph (Watts & Strogatz 1998) of degree ``k``; then each tie
@@ -163,10 +163,7 @@ def collaboration_network(
     adj = sp.coo_matrix((data, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)).tocsr()
     adj.data[:] = 1  # duplicate ties count once
     adj.sort_indices()
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
-    return adj, graph
+    return adj
 
 
 def _ties_into(adjacency: sp.csr_matrix, members: np.ndarray) -> sp.csr_matrix:
@@ -198,67 +195,19 @@ def hops_to_units(adjacency: sp.csr_matrix, unit: np.ndarray) -> np.ndarray:
     return out
 
 
-def _licensed_units(scenario: Scenario) -> list[int]:
+def licensed_units(scenario: Scenario) -> list[int]:
+    """Units whose people train to a licence (seed 003: licence to sell, licence to deliver)."""
     pol = scenario.policies
     return ([SALES] if pol.licence_to_sell else []) + ([DELIVERY, SUPPORT] if pol.licence_to_deliver else [])
 
 
-def _draw_disposition(rng: np.random.Generator, n: int, p: Parameters, attitude: bool, shift: bool) -> np.ndarray:
+def draw_disposition(rng: np.random.Generator, n: int, p: Parameters, attitude: bool, shift: bool) -> np.ndarray:
+    """Own engagement levels of ``n`` people; recruiting for attitude shifts new hires' (seed 004)."""
     mean = p.engagement.disposition_mean + (p.training.attitude_shift / 2 if attitude and shift else 0.0)
     return np.clip(rng.normal(mean, p.engagement.disposition_sd, n), 0.0, 1.0)
 
 
-def _draw_orientation(rng: np.random.Generator, n: int, p: Parameters, attitude: bool, initial: bool) -> np.ndarray:
+def draw_orientation(rng: np.random.Generator, n: int, p: Parameters, attitude: bool, initial: bool) -> np.ndarray:
+    """Service orientation of ``n`` people; recruiting for attitude raises new hires' (seed 004)."""
     shift = p.training.attitude_shift if attitude and not initial else 0.0
     return np.clip(rng.normal(p.staffing.orientation_mean + shift, p.staffing.orientation_sd, n), 0.0, 1.0)
-
-
-def staffing_phase(model: CXModel) -> None:
-    """Quits (hazard rising as engagement falls) and delayed hires that start with no account knowledge.
-
-    Weekly quit hazard = base * exp(s * (0.5 - engagement)) (Harter et al. 2002: engagement and
-    turnover). A vacancy is filled each week with probability 1 / hiring delay. A new hire brings
-    a fresh disposition and service orientation (raised by recruiting for attitude, seed 004),
-    new-hire skill, and knows nothing about the seat's accounts.
-    """
-    w = model.workforce
-    sp_ = model.params.staffing
-    rng = model.rng
-    hazard = sp_.base_quit_rate * np.exp(sp_.quit_engagement_sensitivity * (0.5 - w.engagement))
-    draws = rng.random(w.size)
-    quits = w.filled & (draws < hazard)
-    fill_p = 1.0 if sp_.hiring_delay_weeks <= 0 else 1.0 / sp_.hiring_delay_weeks
-    hires = ~w.filled & (draws < fill_p)
-    nq, nh = int(quits.sum()), int(hires.sum())
-    model.counters["quits"] += nq
-    model.counters["hires"] += nh
-    if nq:
-        w.filled[quits] = False
-        w.open_complaints[quits] = 0.0
-        model.orphan_complaints(np.flatnonzero(quits))
-        model.replace_employee_agents(np.flatnonzero(quits), hired=False)
-    if nh:
-        idx = np.flatnonzero(hires)
-        pol = model.spec.policies
-        p = model.params
-        w.filled[idx] = True
-        w.disposition[idx] = _draw_disposition(rng, nh, p, pol.recruit_for_attitude, shift=True)
-        w.engagement[idx] = w.disposition[idx]
-        w.orientation[idx] = _draw_orientation(rng, nh, p, pol.recruit_for_attitude, initial=False)
-        w.skill[idx] = sp_.new_hire_skill
-        w.utilisation[idx] = 0.0
-        w.hired_at[idx] = model.steps
-        licensed = np.isin(w.unit[idx], _licensed_units(model.spec))
-        w.training_left[idx] = np.where(licensed, p.training.licence_weeks, 0.0)
-        model.forget_seats(idx)
-        model.replace_employee_agents(idx, hired=True)
-
-
-def skill_phase(model: CXModel) -> None:
-    """Learning on the job, faster during licence training (seed 003: licence to sell / deliver)."""
-    w = model.workforce
-    t = model.params.training
-    w.training = w.training_left > 0
-    rate = np.where(w.training, 1.0 / t.licence_weeks, model.params.staffing.learning_rate)
-    w.skill += w.filled * rate * np.maximum(0.0, w.skill_ceiling - w.skill)
-    w.training_left = np.maximum(0.0, w.training_left - 1.0)

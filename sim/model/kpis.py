@@ -1,35 +1,23 @@
-"""Measurement: surveys, NPS with its WHY, feedback to leaders, and the per-step KPI record.
+"""The per-step KPI record: one row of model-level numbers per week, from the state stores.
 
-Seed 002: "NPS is a good KPI ... what is most important is to connect NPS with a question to
-customers WHY". A share of touchpoints is surveyed (seed 000 5.4.4: the more data points, the
-more to learn from); each answer is a likelihood to recommend (0-10, Reichheld 2003), and each
-detractor carries a why — the stage, channel and cause of its worst touchpoint in the recent
-window. Detractor reports reach the responsible leaders after the feedback delay
-(:class:`FeedbackQueue`), closing the loop in the leadership phase.
+The record is the model's own output (Mesa's DataCollector keeps a few headline columns of it);
+run summaries, figures and batches are computed from it outside the model.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.customers import (
-    DELIVERY_STAGE,
-    MAINTENANCE,
-    STAGE_UNIT,
-    STAGES,
-    promoter_detractor,
-)
-from sim.journey import CAUSES, CHANNEL_KEYS, CHANNELS, run_starts
-from sim.organisation import UNITS
+from sim.model.phases.measurement import promoter_detractor
+from sim.vocabulary import CHANNEL_KEYS, CHANNELS, DELIVERY_STAGE, MAINTENANCE, STAGE_UNIT, STAGES, UNITS
 
 if TYPE_CHECKING:
-    from sim.journey import Touchpoints
-    from sim.model import CXModel
+    from sim.model.phases.touchpoints import Touchpoints
+    from sim.model.world import World
 
-N_CH, N_CAUSES = len(CHANNELS), len(CAUSES)
+N_CH = len(CHANNELS)
 
 #: counters recorded per step as the change since the previous step
 EVENT_COUNTERS = (
@@ -48,69 +36,6 @@ EVENT_COUNTERS = (
     "handoffs",
     "handoffs_lost",
 )
-
-
-class FeedbackQueue:
-    """Detractor reports per channel, delivered to leaders ``delay`` weeks after the survey."""
-
-    def __init__(self, delay: int) -> None:
-        self.delay = delay
-        self._queue: deque[np.ndarray] = deque()
-
-    def push(self, reports: np.ndarray) -> None:
-        self._queue.append(reports)
-
-    def deliver(self) -> np.ndarray | None:
-        """This week's arrivals: the reports pushed ``delay`` weeks ago (at the earliest, last week's).
-
-        Reports are pushed at the end of a week (phase 9) and read at the start of one (phase 1),
-        so the queue holds the last ``delay`` weeks' reports when the oldest is due.
-        """
-        if self._queue and len(self._queue) >= self.delay:
-            return self._queue.popleft()
-        return None
-
-
-def measurement_phase(model: CXModel, tp: Touchpoints) -> dict[str, float]:
-    """Phase 9: keep each account's worst recent touchpoint, survey, and queue the detractors' why."""
-    acc, rng = model.accounts, model.rng
-    mp = model.params.measurement
-    t = model.steps
-    _update_worst(model, tp, t, mp.why_window_weeks)
-
-    surveyed = tp.account[rng.random(tp.size) < model.spec.policies.survey_coverage]
-    sat = acc.satisfaction[surveyed]
-    ltr = np.clip(np.rint(10 * sat + rng.normal(0, mp.ltr_noise_sd, surveyed.size)), 0, 10)
-    promoters = int((ltr >= 9).sum())
-    detractors = ltr <= 6
-    who = surveyed[detractors]
-    ch, cause = acc.worst_channel[who], acc.worst_cause[who]
-    known_why = ch >= 0
-    reports = np.bincount(ch[known_why], minlength=N_CH)
-    model.feedback.push(reports)
-    if t > model.spec.warmup:
-        np.add.at(model.why_counts, (ch[known_why], cause[known_why]), 1)
-    return {"responses": float(surveyed.size), "promoters": float(promoters), "detractors": float(detractors.sum())}
-
-
-def _update_worst(model: CXModel, tp: Touchpoints, t: int, window: int) -> None:
-    """Per account, the worst touchpoint within the why window (stage, channel and cause)."""
-    if not tp.size:
-        return
-    acc = model.accounts
-    worst = np.minimum.reduceat(tp.quality, tp.starts)  # touchpoints are sorted by account
-    hits = np.flatnonzero(tp.quality == np.repeat(worst, tp.counts))
-    group = np.repeat(np.arange(tp.starts.size), tp.counts)[hits]
-    first = hits[run_starts(group)]  # the first worst touchpoint of each account
-    rows = tp.account[first]
-    q = tp.quality[first]
-    expired = acc.worst_time[rows] < t - window
-    worse = expired | (q <= acc.worst_quality[rows])
-    rows, first = rows[worse], first[worse]
-    acc.worst_quality[rows] = tp.quality[first]
-    acc.worst_time[rows] = t
-    acc.worst_channel[rows] = tp.channel[first]
-    acc.worst_cause[rows] = tp.cause[first]
 
 
 def kpi_columns() -> list[str]:
@@ -134,7 +59,22 @@ _AT = {name: i for i, name in enumerate(_COLUMNS)}
 _NU, _NS = len(UNITS), len(STAGES)
 
 
-def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.ndarray:
+class KpiRecord:
+    """The KPI rows of a run, preallocated for its horizon; event counters become weekly changes."""
+
+    def __init__(self, steps: int) -> None:
+        self.columns = kpi_columns()
+        self.index = {name: i for i, name in enumerate(self.columns)}
+        self.rows = np.full((steps, len(self.columns)), np.nan)
+        self.last_counters: dict[str, float] = dict.fromkeys(EVENT_COUNTERS, 0)
+
+    def record(self, week: int, world: World, tp: Touchpoints, survey: dict[str, float]) -> None:
+        """Write week ``week``'s row (weeks count from 1)."""
+        self.rows[week - 1] = kpi_row(world, tp, survey, self.last_counters)
+        self.last_counters = dict(world.counters)
+
+
+def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counters: dict[str, float]) -> np.ndarray:
     """One step's model-level KPIs, computed from the arrays in a few vectorised reductions.
 
     Accounts are counted per stage (and end state) in bincounts over ``stage + 1`` (bin 0 would
@@ -142,7 +82,7 @@ def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.nda
     is one element of a single division (NaN where there is nothing to average), written into a
     preallocated row: data collection stays a small share of a run.
     """
-    acc, w = model.accounts, model.workforce
+    acc, w = world.accounts, world.workforce
     n = acc.n
     code = acc.stage[:n] + 1
     n_by = np.bincount(code, minlength=7)[1:]  # pre, purchase, delivery, maint, churned, lost
@@ -190,18 +130,17 @@ def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.nda
     row[_AT["customers"]] = n_cust
     row[_AT["prospects"] : _AT["prospects"] + 6] = n_by
     row[_AT[EVENT_COUNTERS[0]] : _AT[EVENT_COUNTERS[0]] + len(EVENT_COUNTERS)] = [
-        model.counters[k] - model.last_counters.get(k, 0) for k in EVENT_COUNTERS
+        world.counters[k] - last_counters.get(k, 0) for k in EVENT_COUNTERS
     ]
-    model.last_counters = dict(model.counters)
     row[_AT["satisfaction"] : _AT["satisfaction"] + 1 + _NS] = mean[: 1 + _NS]
     i = 1 + _NS
     row[_AT["nps"]] = nps
-    row[_AT["nps_surveyed"]] = _surveyed_nps(model, survey, nps)
+    row[_AT["nps_surveyed"]] = _surveyed_nps(world, survey, nps)
     row[_AT["responses"]] = survey["responses"]
     row[_AT["promoters"]] = survey["promoters"]
     row[_AT["detractors"]] = survey["detractors"]
     row[_AT["recurring_revenue"]] = value_sum[2] + value_sum[3]
-    row[_AT["reputation"]] = model.reputation
+    row[_AT["reputation"]] = world.reputation
     row[_AT["engagement"] : _AT["engagement"] + 1 + 2 * _NU] = mean[i : i + 1 + 2 * _NU]  # then utilisation
     i += 1 + 2 * _NU
     row[_AT[f"headcount.{UNITS[0]}"] : _AT[f"headcount.{UNITS[0]}"] + _NU] = head
@@ -216,19 +155,19 @@ def kpi_row(model: CXModel, tp: Touchpoints, survey: dict[str, float]) -> np.nda
     row[_AT["info_age_weeks"] : _AT["info_age_weeks"] + 1 + _NU] = mean[i : i + 1 + _NU]
     row[_AT["stale_share"]] = mean[i + 1 + _NU]
     row[_AT["stand_in_share"]] = mean[i + 2 + _NU]
-    row[_AT["news_reached"]] = model.step_stats.get("news_reached", 0.0)
-    row[_AT["news_delay_sum"]] = model.step_stats.get("news_delay_sum", 0.0)
-    row[_AT["process_multiplier"]] = model.process_multiplier.sum() / model.process_multiplier.size
+    row[_AT["news_reached"]] = world.step_stats.get("news_reached", 0.0)
+    row[_AT["news_delay_sum"]] = world.step_stats.get("news_delay_sum", 0.0)
+    row[_AT["process_multiplier"]] = world.process_multiplier.sum() / world.process_multiplier.size
     return row
 
 
-def _surveyed_nps(model: CXModel, survey: dict[str, float], fallback: float) -> float:
+def _surveyed_nps(world: World, survey: dict[str, float], fallback: float) -> float:
     """NPS of the survey answers of the last ``nps_window_weeks`` weeks (running sums)."""
     new = (survey["promoters"], survey["detractors"], survey["responses"])
-    window = model.survey_window
-    totals = model.survey_totals
+    window = world.survey_window
+    totals = world.survey_totals
     if len(window) == window.maxlen:
         totals = [t - old for t, old in zip(totals, window[0], strict=True)]
     window.append(new)
-    p, d, r = model.survey_totals = [t + x for t, x in zip(totals, new, strict=True)]
+    p, d, r = world.survey_totals = [t + x for t, x in zip(totals, new, strict=True)]
     return 100.0 * (p - d) / r if r else fallback

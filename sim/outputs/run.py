@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 
 from sim.model import CXModel
-from sim.provenance import atomic_directory, environment, git_commit, run_id, write_json
-from sim.scenario import Scenario
-from sim.summary import summarise
+from sim.outputs.provenance import atomic_directory, environment, git_commit, run_id, write_json
+from sim.outputs.summary import summarise
+from sim.scenario.schema import Scenario
 
 
 @dataclass
@@ -34,7 +34,7 @@ def run_scenario(scenario: Scenario, seed: int | None = None, source: str | None
     scenario = scenario.model_copy(update={"seed": seed})
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    model = CXModel(scenario, collect=False).run()
+    model = CXModel(scenario, rng=seed, collect=False).run()
     model_seconds = time.perf_counter() - t0
     frame = model.timeseries()
     summary = summarise(model)
@@ -68,7 +68,7 @@ def write_run(result: RunResult, out_dir: Path, figures: bool = True) -> Path:
         write_json(tmp / "summary.json", result.summary)
         write_json(tmp / "manifest.json", result.manifest)
         if figures:
-            from sim.figures import run_figures
+            from sim.outputs.figures import run_figures
 
             run_figures(result.timeseries, result.summary, result.scenario, tmp)
     return out_dir

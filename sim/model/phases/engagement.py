@@ -1,4 +1,4 @@
-"""Employee engagement by job demands-resources (Bakker & Demerouti 2007).
+"""Phase 2, engagement: employee engagement by job demands-resources (Bakker & Demerouti 2007).
 
 Each week engagement moves a share of the way toward an equilibrium set by the person's own
 disposition plus job resources minus hindrance demands::
@@ -23,36 +23,42 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.account_teams import portfolio_satisfaction
+
 if TYPE_CHECKING:
-    from sim.model import CXModel
+    from sim.model.world import World
+
+#: the satisfaction of served accounts at which customers neither lift nor drain engagement
+#: (also what a seat that serves nobody is taken to see)
+CUSTOMER_REFERENCE = 0.7
 
 
-def engagement_phase(model: CXModel) -> None:
-    """Phase 2: move every employee's engagement toward its resource-demand equilibrium."""
-    w = model.workforce
-    p = model.params.engagement
+def engagement_phase(world: World) -> None:
+    """Move every employee's engagement toward its resource-demand equilibrium."""
+    w = world.workforce
+    p = world.params.engagement
     w.utilisation += p.workload_memory * (w.load - w.utilisation)
-    target = equilibrium(model)
-    noise = model.rng.normal(0.0, p.noise_sd, w.size) if p.noise_sd > 0 else 0.0
+    target = equilibrium(world)
+    noise = world.rng.normal(0.0, p.noise_sd, w.size) if p.noise_sd > 0 else 0.0
     updated = w.engagement + p.adjustment_rate * (target - w.engagement) + noise
     w.engagement = np.where(w.filled, np.clip(updated, 0.0, 1.0), w.engagement)
 
 
-def equilibrium(model: CXModel) -> np.ndarray:
+def equilibrium(world: World) -> np.ndarray:
     """E*: the level each employee's engagement moves toward, given today's resources and demands."""
-    w = model.workforce
-    p = model.params.engagement
+    w = world.workforce
+    p = world.params.engagement
     filled = w.filled.astype(float)
     peers_engaged = w.adjacency @ (w.engagement * filled)
     peers = w.adjacency @ filled
     peer_mean = np.divide(peers_engaged, peers, out=np.full(w.size, 0.5), where=peers > 0)
     target = (
         w.disposition
-        + p.leader_support_weight * (model.unit_trait("support") - 0.5)
-        + p.recognition_weight * (model.unit_trait("recognition") - 0.5)
-        + p.cx_incentive_weight * float(model.spec.policies.cx_incentives)
+        + p.leader_support_weight * (world.unit_trait("support") - 0.5)
+        + p.recognition_weight * (world.unit_trait("recognition") - 0.5)
+        + p.cx_incentive_weight * float(world.config.policies.cx_incentives)
         + p.peer_weight * (peer_mean - 0.5)
-        + p.customer_weight * (model.portfolio_satisfaction() - 0.7)
+        + p.customer_weight * (portfolio_satisfaction(world, CUSTOMER_REFERENCE) - CUSTOMER_REFERENCE)
         - p.overload_weight * np.maximum(0.0, w.utilisation - 1.0)
         - p.complaint_weight * w.open_complaints
     )

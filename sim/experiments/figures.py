@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from sim.batch import factor_label
-from sim.figures import PALETTE, STYLE, save_figure
-from sim.stats import mean_interval
+from sim.experiments.batch import factor_label
+from sim.experiments.stats import mean_interval
+from sim.outputs.figures import PALETTE, STYLE, save_figure
 
 KEY_OUTCOMES = (
     "annual_churn_rate",

@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim.batch import run_batch
 from sim.errors import MISSING, InputError
-from sim.experiment import CaseSpec, Experiment, ExperimentSpec, build_experiment
-from sim.provenance import atomic_write_text, write_json
-from sim.stats import mean_interval, paired_difference
-from sim.summary import OUTCOMES
+from sim.experiments.batch import run_batch
+from sim.experiments.spec import CaseSpec, Experiment, ExperimentSpec, build_experiment
+from sim.experiments.stats import mean_interval, paired_difference
+from sim.outputs.provenance import atomic_write_text, write_json
+from sim.outputs.summary import OUTCOMES
 
 DEFAULT_METRICS = (
     "annual_churn_rate",
@@ -141,7 +141,7 @@ def run_comparison(
     result["target"] = {"metric": target_metric, "ci_width": plan.ci_width, "max_reps": plan.max_reps}
     write_json(out_dir / "compare.json", result)
     atomic_write_text(out_dir / "compare.md", to_markdown(result))
-    from sim.experiment_figures import comparison_figures
+    from sim.experiments.figures import comparison_figures
 
     ts = _labelled_timeseries(out_dir)
     comparison_figures(result, ts, out_dir)

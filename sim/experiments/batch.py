@@ -29,8 +29,8 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import MISSING, InputError
-from sim.experiment import Experiment, RunTask
-from sim.provenance import environment, git_commit, write_json
+from sim.experiments.spec import Experiment, RunTask
+from sim.outputs.provenance import environment, git_commit, write_json
 
 PARTS = "parts"
 OUTPUTS = "outputs.json"  # in parts/: the outcomes and time series the saved runs keep
@@ -97,13 +97,13 @@ def check_scheduler(scheduler: str) -> None:
 def run_task(task: RunTask, outcomes: list[str], ts_columns: list[str] | None) -> tuple[dict[str, Any], Any]:
     """Run one task; an exception becomes a recorded error, never a lost batch."""
     from sim.model import CXModel
-    from sim.scenario import Scenario
-    from sim.summary import summarise
+    from sim.outputs.summary import summarise
+    from sim.scenario.schema import Scenario
 
     record: dict[str, Any] = {"run_id": task.run_id}
     try:
         scenario = Scenario.model_validate(task.scenario)
-        model = CXModel(scenario, collect=False).run()
+        model = CXModel(scenario, rng=scenario.seed, collect=False).run()
         frame = model.timeseries()
         summary = summarise(model)
         record.update({k: summary[k] for k in outcomes})
@@ -152,7 +152,7 @@ def timeseries_columns(experiment: Experiment) -> list[str] | None:
     if ts is False:
         return None
     if ts is True:
-        from sim.measurement import kpi_columns
+        from sim.model.kpis import kpi_columns
 
         return kpi_columns()
     return list(ts)
@@ -171,7 +171,7 @@ def run_batch(
     """Run every missing run of the experiment and assemble the results in ``out_dir``."""
     ts_columns = timeseries_columns(experiment)
     if ts_columns:
-        from sim.measurement import kpi_columns
+        from sim.model.kpis import kpi_columns
 
         unknown = [c for c in ts_columns if c not in kpi_columns()]
         if unknown:
@@ -227,7 +227,7 @@ def run_batch(
         return report
     _write_outputs(out_dir, runs, parts, wanted, experiment, tasks, report, started, ts_columns)
     if figures and not runs.empty:
-        from sim.experiment_figures import batch_figures
+        from sim.experiments.figures import batch_figures
 
         batch_figures(out_dir)
     return report

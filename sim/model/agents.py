@@ -1,9 +1,16 @@
 """Mesa agents as thin views onto the model's columnar arrays.
 
-The many employees and customers keep their state in numpy arrays owned by the model, so each
-step runs as vectorised phases over whole arrays. An agent object is a named handle on one row:
-``model.agents_by_type[Customer].to_list()[0].satisfaction`` reads the array, and Mesa's own
-tools (AgentSet selection, DataCollector, SolaraViz) work on the agents as usual.
+The many employees and customers keep their state in the columnar stores of the model's world
+(:mod:`sim.model.world`), so each step runs as vectorised phases over whole arrays. An agent
+object is a named handle on one row: ``model.agents_by_type[Customer].to_list()[0].satisfaction``
+reads the array, and Mesa's own tools (AgentSet selection, DataCollector, SolaraViz) work on the
+agents as usual.
+
+The AgentSets hold the people and accounts that are there now: a person who quits leaves it
+(a new hire in the seat is a new agent), and so does an account that churned or was lost, at
+the end of the week it left. ``Customer`` agents are the accounts in the journey — prospects and
+open deals included; ``customer.under_contract`` selects the customers proper (delivery or
+maintenance), which is what the KPI ``customers`` counts.
 """
 
 from __future__ import annotations
@@ -12,11 +19,10 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.customers import END_STATES, SEGMENTS, STAGES
-from sim.organisation import UNITS
+from sim.vocabulary import DELIVERY_STAGE, END_STATES, MAINTENANCE, SEGMENTS, STAGES, UNITS
 
 if TYPE_CHECKING:
-    from sim.model import CXModel
+    from sim.model.cxmodel import CXModel
 
 
 class Employee(mesa.Agent):
@@ -75,6 +81,11 @@ class Customer(mesa.Agent):
         return STAGES[s] if s < len(STAGES) else END_STATES[s - len(STAGES)]
 
     @property
+    def under_contract(self) -> bool:
+        """A customer proper: in delivery or maintenance (not a prospect or an open deal)."""
+        return int(self.model.accounts.stage[self.row]) in (DELIVERY_STAGE, MAINTENANCE)
+
+    @property
     def segment(self) -> str:
         return SEGMENTS[self.model.accounts.segment[self.row]]
 
@@ -98,14 +109,13 @@ class Customer(mesa.Agent):
 
 
 class Leader(mesa.Agent):
-    """A unit's leader: a leadership style resolved into traits (see :mod:`sim.leadership`)."""
+    """A unit's leader: a leadership style resolved into traits (see :mod:`sim.model.phases.leadership`)."""
 
     def __init__(self, model: CXModel, unit_index: int, style: str, traits: dict[str, float]) -> None:
         super().__init__(model)
         self.unit_index = unit_index
         self.style = style
         self.traits = dict(traits)
-        self.fixes = 0
 
     @property
     def unit(self) -> str:

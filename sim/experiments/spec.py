@@ -24,16 +24,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.errors import MISSING, InputError
-from sim.provenance import run_id
-from sim.scenario import (
-    Scenario,
-    check_path,
-    read_raw_scenario,
-    set_override,
-    submodel,
-    validate_scenario,
-)
-from sim.summary import OUTCOMES
+from sim.outputs.provenance import run_id
+from sim.outputs.summary import OUTCOMES
+from sim.scenario.loading import check_path, read_raw_scenario, set_override, validate_scenario
+from sim.scenario.schema import Scenario, submodel
 
 
 class CaseSpec(BaseModel):

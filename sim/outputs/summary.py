@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from sim.model import CXModel
+from sim.vocabulary import WEEKS_PER_YEAR
 
-WEEKS_PER_YEAR = 52.0
+if TYPE_CHECKING:
+    from sim.model.cxmodel import CXModel
 
 #: scalar outcomes of a run, with their meaning (the batch engine keeps these as columns)
 OUTCOMES: dict[str, str] = {
@@ -45,7 +45,7 @@ def summarise(model: CXModel) -> dict[str, Any]:
     failures, a surveyed NPS without answers — is None (undefined), never a made-up 0.
     """
     df = model.timeseries(fill=False)
-    w = df[df["step"] > model.spec.warmup]
+    w = df[df["step"] > model.config.warmup]
     years = len(w) / WEEKS_PER_YEAR
     customers = w["customers"].mean()
     headcount = (w["headcount.sales"] + w["headcount.delivery"] + w["headcount.support"]).mean()

@@ -1,0 +1,1 @@
+"""The experiment layer: specs, batches (local or Dask), comparisons, statistics and figures."""

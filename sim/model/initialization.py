@@ -1,0 +1,74 @@
+"""Initialization (ODD): the company and its customer base at week 0.
+
+The workforce and its collaboration network come first, then the customers under contract
+(in delivery or maintenance, with contracts at random points of their term and teams that know
+their serving unit's picture of them better than the other units'), then the open prospects.
+People start near their engagement equilibrium rather than at their bare disposition.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.account_teams import assign_seats, refresh_ties
+from sim.model.phases.engagement import equilibrium
+from sim.model.phases.measurement import promoter_detractor
+from sim.model.phases.transitions import add_prospects, draw_segments
+from sim.model.workforce import build_workforce
+from sim.model.world import World
+from sim.vocabulary import DELIVERY, DELIVERY_STAGE, MAINTENANCE, N_UNITS, NEVER, SALES, SUPPORT
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
+
+#: rounds of the engagement equilibrium applied before the first week
+_SETTLING_ROUNDS = 3
+
+
+def build_world(config: Scenario, rng: np.random.Generator) -> World:
+    """The world at week 0, every draw from ``rng`` in a fixed order."""
+    cust = config.customers
+    workforce = build_workforce(config, rng)
+    world = World(config, rng, workforce, capacity=int(1.1 * (cust.accounts + cust.prospects)) + 64)
+    _add_initial_customers(world, cust.accounts)
+    add_prospects(world, cust.prospects)
+    acc = world.accounts
+    prom, det = promoter_detractor(acc.satisfaction)
+    c = acc.customers()
+    world.reputation = float(((prom & c).sum() - (det & c).sum()) / max(1, c.sum()))
+    for _ in range(_SETTLING_ROUNDS):
+        workforce.engagement = equilibrium(world)
+    if config.warmup == 0:
+        world.mark_cohort()
+    return world
+
+
+def _add_initial_customers(world: World, k: int) -> None:
+    acc, rng, config = world.accounts, world.rng, world.config
+    j = world.params.journey
+    sp = world.params.satisfaction
+    rows = acc.allocate(k)
+    if not k:
+        return
+    acc.segment[rows] = draw_segments(world, k)
+    in_maint = rng.random(k) < config.customers.maintenance_share
+    acc.stage[rows] = np.where(in_maint, MAINTENANCE, DELIVERY_STAGE)
+    acc.created[rows] = -rng.integers(1, 260, k)
+    acc.stage_since[rows] = 0
+    acc.satisfaction[rows] = np.clip(rng.normal(sp.initial_satisfaction, sp.initial_satisfaction_sd, k), 0, 1)
+    acc.expectation[rows] = world.segment_expectation[acc.segment[rows]][:, None]
+    acc.contract_value[rows] = world.segment_value[acc.segment[rows]] * rng.lognormal(0.0, j.contract_value_spread, k)
+    acc.contract_end[rows] = rng.integers(1, j.contract_weeks + 1, k)
+    acc.project_end[rows] = np.where(in_maint, -1, rng.geometric(1.0 / max(j.project_weeks, 1.0), k))
+    assign_seats(world, rows, SALES)
+    assign_seats(world, rows, DELIVERY)
+    maint = rows[in_maint]
+    assign_seats(world, maint, SUPPORT, prefer_near=acc.team[maint, DELIVERY])
+    # what each team member knows: the serving unit recently, the others longer ago
+    age = rng.integers(0, 27, (k, N_UNITS))
+    age[np.arange(k), np.where(in_maint, SUPPORT, DELIVERY)] = rng.integers(0, 4, k)
+    acc.known[rows] = np.where(acc.team[rows] >= 0, -age, NEVER)
+    acc.news[rows] = acc.known[rows].max(axis=1)
+    refresh_ties(world, rows)

@@ -1,0 +1,225 @@
+"""Phase 3, touchpoints: every account meets the company over its stage's channels.
+
+Seed 003 gives the journey of a B2B service company in four stages — pre-purchase, purchase,
+delivery and maintenance — each with its own channels, which narrow as the journey proceeds:
+many in pre-purchase, face-to-face and email in purchase, face-to-face and chat in delivery,
+email tickets in maintenance (:data:`sim.vocabulary.CHANNELS`). Sales serves the first two
+stages, delivery the third, the application-maintenance (support) team the fourth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.account_teams import random_colleagues
+from sim.model.complaints import open_complaints
+from sim.model.grouping import groups
+from sim.vocabulary import CHANNEL_STAGE, CHANNELS, DELIVERY_STAGE, STAGE_UNIT, STAGES
+
+if TYPE_CHECKING:
+    from sim.model.world import World
+
+RICHNESS = np.array([c.richness for c in CHANNELS])
+LOAD = np.array([c.load for c in CHANNELS])
+RESPONSE_WEEKS = np.array([c.response_days for c in CHANNELS]) / 7.0
+#: per stage, the first channel index and the cumulative shares of its channels but the last
+#: (for a searchsorted draw)
+_FIRST = np.array([np.flatnonzero(s == CHANNEL_STAGE)[0] for s in range(len(STAGES))])
+_STAGE_CUM = [np.cumsum([c.share for c in CHANNELS if c.stage == s])[:-1] for s in range(len(STAGES))]
+
+#: a shortfall smaller than this (in quality) does not count as the touchpoint's cause
+CAUSE_THRESHOLD = 0.02
+#: engagement and skill at or above this level are not counted as a shortfall
+REFERENCE_LEVEL = 0.7
+
+
+@dataclass
+class Touchpoints:
+    """This week's touchpoints, one row each, sorted by account; plus per-account aggregates."""
+
+    account: np.ndarray
+    stage: np.ndarray
+    channel: np.ndarray
+    server: np.ndarray
+    stand_in: np.ndarray
+    quality: np.ndarray
+    failed: np.ndarray
+    recovered: np.ndarray
+    cause: np.ndarray
+    info_age: np.ndarray
+    stale: np.ndarray
+    touched: np.ndarray  # unique accounts touched
+    starts: np.ndarray  # first touchpoint row of each touched account
+    counts: np.ndarray  # touchpoints of each touched account
+    touched_stage: np.ndarray
+    touched_quality: np.ndarray  # mean quality per touched account
+
+    @property
+    def size(self) -> int:
+        return self.account.size
+
+
+def touchpoint_phase(world: World) -> Touchpoints:
+    """Every account meets the company; capacity-limited employees serve it.
+
+    Each account in a stage has a Poisson number of touchpoints at its stage's rate, over a
+    channel drawn from the stage's channel mix. The account's team member in the responsible
+    unit serves it; a vacant seat is covered by a random colleague of the unit (a stand-in who
+    knows only what the unit has heard); a unit with nobody left cannot answer at all (an
+    unrecovered failure). Perceived quality::
+
+        q = base + noise + w_e*engagement + w_s*skill + w_o*service_orientation + w_r*richness
+            - stale_penalty * (1 - exp(-missing_weeks / tau))   # customer repeats themselves
+            - slow_response * response_weeks * (1 + overload)   # the channel's answer time
+            - overload_penalty * overload                       # rushed service
+
+    where ``missing_weeks`` is how far the server's picture lags the customer's latest news and
+    ``overload`` the server's load this week above capacity. A service failure happens with
+    probability base * process multiplier * (1 + gain*overload) * (1 - protection*skill),
+    times (1 - user_stories_failure_cut) in delivery with user stories (Oliva & Sterman 2001:
+    errors rise with work pressure). An empowered, engaged employee
+    recovers it on the spot more often (seed 004); otherwise it escalates into an open
+    complaint. The touchpoint's cause is its largest shortfall against a good touchpoint
+    (stale information, low engagement, overload, unrecovered failure, low skill, a slow
+    channel) or, when none reaches ``CAUSE_THRESHOLD``, high expectations; the detractors' why
+    is built from it (seed 002).
+    """
+    acc, w, rng = world.accounts, world.workforce, world.rng
+    sv = world.params.service
+    t = world.week
+    account, stage, channel = _draw_touchpoints(world)
+    touched, starts, counts = groups(account)
+    n = account.size
+    unit = STAGE_UNIT[stage]
+    owner = acc.team[account, unit]
+    stand_in = (owner < 0) | ~w.filled[np.maximum(owner, 0)]
+    server = owner.copy()
+    if stand_in.any():
+        server[stand_in] = random_colleagues(world, unit[stand_in])
+    unserved = server < 0  # nobody left in the unit: the customer gets no answer
+    stand_in &= ~unserved
+    server = np.maximum(server, 0)
+    served = ~unserved
+
+    capacity = w.capacity * (1.0 - world.params.training.training_time_share * w.training)
+    w.load = np.bincount(server, weights=LOAD[channel] * served, minlength=w.size) / capacity
+    overload = np.maximum(0.0, w.load[server] - 1.0) * served
+
+    knows = np.where(stand_in, acc.pool[account, unit], acc.known[account, unit])
+    missing = np.maximum(0, acc.news[account] - knows)
+    stale = missing > 0
+    stale_loss = sv.stale_penalty * stale * (1.0 - np.exp(-missing / sv.stale_time_constant))
+    info_age = np.minimum(t - knows, world.params.information.info_age_cap_weeks)
+    eng, skill = w.engagement[server] * served, w.skill[server] * served
+    slow_loss = sv.slow_response_penalty * RESPONSE_WEEKS[channel]
+    overload_loss = (sv.overload_penalty + sv.slow_response_penalty * RESPONSE_WEEKS[channel]) * overload
+    quality = (
+        sv.base_quality
+        + rng.normal(0.0, sv.perception_noise_sd, n)
+        + sv.engagement_weight * eng
+        + sv.skill_weight * skill
+        + sv.orientation_weight * w.orientation[server] * served
+        + sv.richness_weight * RICHNESS[channel]
+        - stale_loss
+        - slow_loss
+        - overload_loss
+    )
+
+    p_fail = sv.base_failure_rate * world.process_multiplier[channel] * (1 + sv.overload_failure_gain * overload)
+    p_fail *= 1.0 - sv.skill_failure_protection * skill
+    if world.config.policies.user_stories:
+        p_fail *= np.where(stage == DELIVERY_STAGE, 1.0 - world.params.information.user_stories_failure_cut, 1.0)
+    u = rng.random((2, n))
+    failed = (u[0] < p_fail) | unserved
+    p_recover = sv.base_recovery_rate + world.config.policies.empowerment * sv.empowered_recovery_rate * eng
+    recovered = failed & served & (u[1] < p_recover)
+    unrecovered = failed & ~recovered
+    first = acc.last_failure[account] < t - sv.first_failure_window_weeks
+    quality -= np.where(recovered, sv.recovered_quality_loss - sv.recovery_paradox_bonus * first, 0.0)
+    quality -= sv.failure_quality_loss * unrecovered
+    np.clip(quality, 0.0, 1.0, out=quality)
+
+    shortfall = np.stack(
+        [
+            np.full(n, CAUSE_THRESHOLD),  # nothing went wrong: the customer simply expected more
+            stale_loss,
+            sv.engagement_weight * np.maximum(0.0, REFERENCE_LEVEL - eng),
+            overload_loss,
+            sv.failure_quality_loss * unrecovered,
+            sv.skill_weight * np.maximum(0.0, REFERENCE_LEVEL - skill),
+            slow_loss,
+        ]
+    )
+    cause = shortfall.argmax(axis=0)
+
+    acc.last_failure[account[failed]] = t
+    complaint = unrecovered & served
+    world.counters["complaints"] += open_complaints(acc, w, account[complaint], server[complaint])
+    _learn_from_touchpoints(world, account, unit, stand_in, served, t)
+
+    mean_q = np.add.reduceat(quality, starts) / counts if n else np.zeros(0)
+    return Touchpoints(
+        account=account,
+        stage=stage,
+        channel=channel,
+        server=server,
+        stand_in=stand_in,
+        quality=quality,
+        failed=failed,
+        recovered=recovered,
+        cause=cause,
+        info_age=info_age.astype(float),
+        stale=stale,
+        touched=touched,
+        starts=starts,
+        counts=counts,
+        touched_stage=acc.stage[touched].astype(np.int64),
+        touched_quality=mean_q,
+    )
+
+
+def _draw_touchpoints(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This week's touchpoints: account, stage and channel of each, sorted by account.
+
+    Each account in stage s has Poisson(rate_s) touchpoints. Drawn the equivalent way (Poisson
+    splitting): a Poisson(n_s * rate_s) total per stage, each touchpoint given to one of the
+    stage's n_s accounts uniformly at random — fewer draws than one Poisson per account. Each
+    touchpoint's channel is drawn from its stage's channel mix.
+    """
+    acc, rng = world.accounts, world.rng
+    stage = acc.stage[: acc.n]
+    accounts, stages, channels = [], [], []
+    for s, rate in enumerate(world.touchpoint_rates):
+        members = np.flatnonzero(stage == s)
+        if not members.size or rate <= 0:
+            continue
+        k = rng.poisson(rate * members.size)
+        accounts.append(members[rng.integers(0, members.size, k)])
+        stages.append(np.full(k, s))
+        cum = _STAGE_CUM[s]
+        offset = np.searchsorted(cum, rng.random(k), side="right") if cum.size else np.zeros(k, dtype=np.int64)
+        channels.append(_FIRST[s] + offset)
+    if not accounts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    account = np.concatenate(accounts)
+    order = np.argsort(account, kind="stable")
+    return account[order], np.concatenate(stages)[order], np.concatenate(channels)[order]
+
+
+def _learn_from_touchpoints(
+    world: World, account: np.ndarray, unit: np.ndarray, stand_in: np.ndarray, served: np.ndarray, t: int
+) -> None:
+    """The server's picture is up to date after the customer has spoken; some touchpoints bring news.
+
+    A stand-in's picture goes to the unit's pool; a touchpoint nobody answered teaches nobody.
+    """
+    acc = world.accounts
+    own = served & ~stand_in
+    acc.known[account[own], unit[own]] = t
+    acc.pool[account[stand_in], unit[stand_in]] = t
+    reveals = served & (world.rng.random(account.size) < world.params.information.touchpoint_news_share)
+    acc.news[account[reveals]] = t
