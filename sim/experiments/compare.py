@@ -21,7 +21,7 @@ from sim.experiments.batch import run_batch
 from sim.experiments.spec import CaseSpec, Experiment, ExperimentSpec, build_experiment
 from sim.experiments.stats import mean_interval, paired_difference
 from sim.outputs.provenance import atomic_write_text, write_json
-from sim.outputs.summary import OUTCOMES
+from sim.outputs.summary import OUTCOMES, SHARE_OUTCOMES
 
 DEFAULT_METRICS = (
     "annual_churn_rate",
@@ -157,18 +157,11 @@ def _labelled_timeseries(out_dir: Path) -> pd.DataFrame | None:
     return ts.merge(runs.rename(columns={"case": "scenario"}), on="run_id")
 
 
-_PERCENT = ("net_revenue_retention", "stale_share", "handoff_info_loss")
-
-
-def _is_share(metric: str) -> bool:
-    return metric.endswith("_rate") or metric in _PERCENT
-
-
 def fmt(value: float | None, metric: str) -> str:
     """A scenario's mean: shares as percentages, others with a precision that suits their size."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if _is_share(metric):
+    if metric in SHARE_OUTCOMES:
         return f"{100 * value:.2f} %"
     size = abs(value)
     return f"{value:.1f}" if size >= 10 else f"{value:.2f}" if size >= 1 else f"{value:.3f}"
@@ -176,7 +169,7 @@ def fmt(value: float | None, metric: str) -> str:
 
 def diff_text(d: dict[str, Any], metric: str) -> str:
     """``+mean ± half-width`` with two significant digits of the half-width (pp for shares)."""
-    scale, unit = (100.0, " pp") if _is_share(metric) else (1.0, "")
+    scale, unit = (100.0, " pp") if metric in SHARE_OUTCOMES else (1.0, "")
     mean, half = scale * d["mean"], scale * d["half_width"]
     decimals = max(0, 1 - math.floor(math.log10(half))) if half > 0 and math.isfinite(half) else 2
     mark = " *" if d["low"] > 0 or d["high"] < 0 else ""

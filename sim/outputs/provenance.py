@@ -127,3 +127,48 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ownership: what cxsim wrote in a folder, so that it never deletes or overwrites anything else
+
+#: the file in a result folder that lists what cxsim wrote there
+MARKER = ".cxsim-owned.json"
+
+
+def read_marker(folder: Path) -> dict[str, Any] | None:
+    """The folder's ownership record (``kind`` and ``files``), or None if cxsim did not write the folder.
+
+    A marker that is a symlink, not a JSON object, or without a list of files counts as none.
+    """
+    path = Path(folder) / MARKER
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list) or not isinstance(data.get("kind"), str):
+        return None
+    return data
+
+
+def owned_files(folder: Path, kind: str) -> set[str]:
+    """Relative paths cxsim recorded writing in ``folder`` for a result of ``kind`` (empty if none)."""
+    data = read_marker(folder)
+    if data is None or data["kind"] != kind:
+        return set()
+    return {f for f in data["files"] if isinstance(f, str) and _safe_relative(f)}
+
+
+def write_marker(folder: Path, kind: str, files: set[str] | list[str]) -> None:
+    """Record (atomically) that cxsim wrote ``files`` in ``folder`` for a result of ``kind``."""
+    bad = [f for f in files if not _safe_relative(f)]
+    if bad:
+        raise ValueError(f"not a relative path inside the folder: {bad[0]!r}")
+    write_json(Path(folder) / MARKER, {"kind": kind, "files": sorted(set(files)), "cxsim": sim.__version__})
+
+
+def _safe_relative(name: str) -> bool:
+    parts = Path(name).parts
+    return bool(parts) and not Path(name).is_absolute() and ".." not in parts

@@ -38,6 +38,17 @@ OUTCOMES: dict[str, str] = {
 }
 
 
+#: outcomes that are shares: shown as percentages, their differences in percentage points
+SHARE_OUTCOMES = frozenset(
+    [k for k in OUTCOMES if k.endswith("_rate")] + ["net_revenue_retention", "stale_share", "handoff_info_loss"]
+)
+
+
+def display_scale(outcome: str) -> tuple[float, str]:
+    """How an outcome is shown to a reader: (factor, unit of a level); differences of shares are in pp."""
+    return (100.0, "%") if outcome in SHARE_OUTCOMES else (1.0, "")
+
+
 def summarise(model: CXModel) -> dict[str, Any]:
     """The run's scalar outcomes plus the detractors' why-table (a list of records).
 
