@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BASELINE_YAML, cxsim, run_model, small_scenario
+from conftest import BASELINE_YAML, REPO_ROOT, cxsim, run_model, small_scenario
 
 from sim import __version__
 from sim.outputs.summary import OUTCOMES, summarise
@@ -143,7 +144,8 @@ def test_cli_manifest(cli_runs):
     assert manifest["scenario"]["warmup"] == 26
     assert manifest["scenario"]["organization"]["units"]["delivery"]["employees"] == 50
     assert manifest["environment"]["cxsim"] == __version__
-    assert "git_commit" in manifest
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert manifest["git_commit"].removesuffix("-dirty") == head.stdout.strip()
     started = datetime.fromisoformat(manifest["started_utc"])
     assert started.tzinfo is not None
     assert abs(datetime.now(UTC) - started) < timedelta(hours=1)

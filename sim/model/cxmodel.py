@@ -306,15 +306,14 @@ def with_levers(config: Scenario, levers: dict[str, Any]) -> Scenario:
     if not given:
         return config
     raw = config.model_dump()
+    origins: dict[str, str] = {}
     for name, value in given.items():
-        path = LEVERS[name]
-        if "*" in path:
-            head, tail = path.split(".*.")
-            for unit in UNITS:
-                set_override(raw, f"{head}.{unit}.{tail}", value, source=f"CXModel({name}=...)")
-        else:
-            set_override(raw, path, value, source=f"CXModel({name}=...)")
-    return validate_scenario(raw, "CXModel")
+        head, star, tail = LEVERS[name].partition(".*.")
+        paths = [f"{head}.{unit}.{tail}" for unit in UNITS] if star else [head]
+        for path in paths:
+            origins[path] = f"CXModel({name}=...)"
+            set_override(raw, path, value, source=origins[path])
+    return validate_scenario(raw, "CXModel", origins)
 
 
 def _seed(rng: Any) -> int:

@@ -67,6 +67,7 @@ def transition_phase(world: World) -> None:
 
     arrivals = int(rng.poisson(j.marketing_inflow)) + world.referrals_due
     world.referrals_due = 0
+    world.counters["arrivals"] += arrivals
     if arrivals:
         add_prospects(world, arrivals)
     pros = np.flatnonzero((acc.stage == PRE_PURCHASE) & (acc.created < t))
@@ -81,6 +82,7 @@ def transition_phase(world: World) -> None:
         cold = u < j.prospect_dropout
         conv = ~cold & (u < j.prospect_dropout + p_conv)
         _end(world, pros[cold], LOST)
+        world.counters["prospects_gone_cold"] += int(cold.sum())
         _enter(world, pros[conv], PURCHASE)
         world.counters["conversions"] += int(conv.sum())
 
