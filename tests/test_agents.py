@@ -110,3 +110,18 @@ def test_mechanisms_see_the_leaders_traits(model):
     assert support[w.unit == UNITS.index("delivery")] == pytest.approx(STYLE_PRESETS["servant"]["support"])
     recognition = model.world.traits.__getitem__("recognition")
     assert recognition.tolist() == [0.1, STYLE_PRESETS["servant"]["recognition"], 0.1]
+
+
+def test_collaboration_graph_is_built_on_demand_from_the_ties(model):
+    """The network is kept as a sparse matrix; a networkx graph is made only when asked for."""
+    w = model.workforce
+    assert not hasattr(w, "degree") and not hasattr(w, "hops_to_unit")
+    graph = w.graph()
+    assert graph.number_of_nodes() == w.size
+    assert graph.number_of_edges() == w.adjacency.nnz // 2 > 0
+    i, j = next(iter(graph.edges))
+    assert w.tied(np.array([i]), np.array([j]))[0]
+
+
+def test_leaders_carry_no_unused_state(model):
+    assert all(not hasattr(leader, "fixes") for leader in model.agents_by_type[Leader])

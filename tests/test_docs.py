@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import REPO_ROOT
 
 
 def test_odd_parameter_tables_match_the_schema():
     res = subprocess.run(
-        [sys.executable, "-m", "sim.docs", "--check", "docs/ODD.md"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "sim.docs", "--check", "docs/ODD.md"], cwd=REPO_ROOT, capture_output=True, text=True
     )
     assert res.returncode == 0, res.stdout + res.stderr
 
