@@ -7,6 +7,7 @@ current folder. In a checkout the shipped files are the repository's ``scenarios
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
@@ -14,9 +15,19 @@ Kind = Literal["scenarios", "experiments"]
 
 
 def shipped_dir(kind: Kind) -> Path | None:
-    """The folder of shipped files of ``kind``, or None if this installation has none."""
-    checkout = Path(__file__).resolve().parents[2] / kind
-    return checkout if checkout.is_dir() else None
+    """The folder of shipped files of ``kind``, or None if this installation has none.
+
+    An installed wheel carries them as package data in ``sim/_shipped/<kind>/`` (see setup.py);
+    a checkout (also an editable install) has them at the top of the repository, next to
+    ``pyproject.toml``. Both keep ``scenarios/`` and ``experiments/`` side by side, so the
+    relative paths inside the files resolve alike.
+    """
+    packaged = files("sim").joinpath("_shipped", kind)
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    root = Path(__file__).resolve().parents[2]
+    checkout = root / kind
+    return checkout if (root / "pyproject.toml").is_file() and checkout.is_dir() else None
 
 
 def shipped_names(kind: Kind) -> list[str]:
