@@ -120,3 +120,69 @@ def test_mesa_scenario_stays_mesas():
     assert isinstance(model.scenario, MesaScenario)
     assert model.config.name == "baseline"
     assert not hasattr(model, "spec")
+
+
+# ---------------------------------------------------------------------------------------------
+# SolaraViz: the levers are controls, and Reset builds a new model from them
+
+
+def viz_params(cfg):
+    from mesa.visualization import Slider
+
+    from sim.vocabulary import STYLES
+
+    return {
+        "config": cfg,
+        "cross_unit_ties": Slider("Cross-unit ties", 0.05, 0.0, 0.5, 0.05),
+        "leadership": {"type": "Select", "value": "transactional", "values": list(STYLES), "label": "Leadership"},
+    }
+
+
+def test_solara_viz_builds_with_lever_controls():
+    import ipyvuetify
+    import solara
+    from mesa.visualization import SolaraViz
+    from mesa.visualization.solara_viz import ModelCreator
+
+    cfg = small_scenario(steps=20, warmup=2)
+    model = solara.reactive(CXModel(cfg, rng=1))
+    params = viz_params(cfg)
+    solara.render(SolaraViz(model, components=[], model_params=params, name="cxsim"), handle_error=False)
+    values = solara.reactive({"config": cfg, "cross_unit_ties": 0.05, "leadership": "transactional"})
+    _, rc = solara.render(ModelCreator(model, params, model_parameters=values), handle_error=False)
+    slider = rc.find(ipyvuetify.Slider).widget
+    assert slider.label == "Cross-unit ties"
+    slider.v_model = 0.3
+    assert values.value["cross_unit_ties"] == 0.3
+
+
+def test_solara_viz_reset_recreates_the_model_from_the_controls():
+    """Mesa's Reset passes its own ``scenario=``; the model takes it and rebuilds from the controls."""
+    import ipyvuetify
+    import solara
+    from mesa.visualization.solara_viz import ModelController
+
+    cfg = small_scenario(steps=20, warmup=2)
+    model = solara.reactive(CXModel(cfg, rng=1))
+    first = model.value
+    values = solara.reactive({"config": cfg, "cross_unit_ties": 0.3, "leadership": "servant"})
+    _, rc = solara.render(
+        ModelController(
+            model,
+            model_parameters=values,
+            play_interval=solara.reactive(100),
+            render_interval=solara.reactive(1),
+            use_threads=solara.reactive(False),
+        ),
+        handle_error=False,
+    )
+    rc.find(ipyvuetify.Btn, children=["Step"]).widget.click()
+    assert model.value is first and first.steps == 1
+    rc.find(ipyvuetify.Btn, children=["Reset"]).widget.click()
+    fresh = model.value
+    assert fresh is not first and fresh.steps == 0
+    assert fresh.config.organization.cross_unit_ties == 0.3
+    assert fresh.config.organization.units.delivery.leader.style == "servant"
+    assert fresh.workforce.size == first.workforce.size
+    fresh.step()
+    assert fresh.latest("customers") > 0
