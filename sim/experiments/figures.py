@@ -1,5 +1,17 @@
-"""Figures of batches and comparisons: one-factor effects with confidence bands, two-factor
-heatmaps, case comparisons, comparison time series and forest plots."""
+"""Figures of batches and comparisons: one-factor effects, two-factor heatmaps, case
+comparisons, comparison time series and forest plots of differences.
+
+Every interval drawn is the Student-t interval of :func:`sim.experiments.stats.mean_intervals`
+(the tables' :func:`~sim.experiments.stats.mean_interval`, row-wise) or a paired-t difference
+from the comparison result, so a figure and its table agree.
+
+A factor's effect is its **marginal mean**: at each level, the outcome averaged over the other
+factors' levels (each cell weighted equally). Its interval comes from replication noise only:
+replication ``k`` runs with the same seed in every cell (common random numbers), so the mean
+over the cells in replication ``k`` is one independent draw of the marginal mean, and the t
+interval is taken over those per-replication means. The spread *between* the other factors'
+cells is an effect, not noise, and is left out of the interval (the heatmaps show it).
+"""
 
 from __future__ import annotations
 
@@ -15,11 +27,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from sim.experiments.batch import factor_label
-from sim.experiments.stats import mean_interval
-from sim.outputs.figures import PALETTE, STYLE, save_figure
+from sim.experiments.stats import Band, mean_intervals
+from sim.outputs.figures import (
+    PALETTE,
+    STYLE,
+    axis_limits,
+    fit_axis,
+    legend_outside,
+    new_figure,
+    quantity,
+    save_figure,
+    suptitle,
+)
 
 KEY_OUTCOMES = (
     "annual_churn_rate",
@@ -29,168 +53,331 @@ KEY_OUTCOMES = (
     "mean_info_age_weeks",
     "net_revenue_retention",
 )
+#: colour of a difference whose interval includes zero (the others take PALETTE[1])
+NEUTRAL = "0.45"
+
+
+# ----------------------------------------------------------------------------- batches
 
 
 def batch_figures(out_dir: Path, outcome: str | None = None) -> list[Path]:
     """Write the figures of a finished batch folder (``runs.parquet`` + ``manifest.json``)."""
     out_dir = Path(out_dir)
     runs = pd.read_parquet(out_dir / "runs.parquet")
-    runs = runs[runs["error"].isna()]
     manifest = json.loads((out_dir / "manifest.json").read_text())
-    spec = manifest["experiment"]
+    figures = batch_figure_set(runs, manifest["experiment"], outcome, manifest.get("case_order"))
+    return [save_figure(fig, out_dir / f"{name}.png") for name, fig in figures.items()]
+
+
+def batch_figure_set(
+    runs: pd.DataFrame, spec: dict[str, Any], outcome: str | None = None, case_order: list[str] | None = None
+) -> dict[str, plt.Figure]:
+    """The batch figures as matplotlib Figures, by file stem (unsaved: for inspection and saving)."""
+    runs = runs[runs["error"].isna()]
     grid = {k: [factor_label(v) for v in levels] for k, levels in spec.get("grid", {}).items()}
     outcomes = [o for o in KEY_OUTCOMES if o in spec["outcomes"]] or spec["outcomes"][:6]
-    chosen = outcome or ("nps" if "nps" in spec["outcomes"] else spec["outcomes"][0])
-    written = []
+    chosen = outcome or ("nps" if "nps" in spec["outcomes"] else next(iter(spec["outcomes"]), ""))
+    cases = [c for c in (case_order or sorted(set(runs["case"]))) if c in set(runs["case"])]
+    figures: dict[str, plt.Figure] = {}
+    if not outcomes or runs.empty:
+        return figures
     with plt.rc_context(STYLE):
         for factor, levels in grid.items():
-            written.append(_one_factor(runs, factor, levels, outcomes, spec["name"], out_dir))
+            others = [f for f in grid if f != factor]
+            figures[f"factor_{_slug(factor)}"] = one_factor_figure(
+                runs, factor, levels, outcomes, spec["name"], cases, others
+            )
         for f1, f2 in combinations(grid, 2):
-            written.append(_heatmap(runs, f1, grid[f1], f2, grid[f2], chosen, spec["name"], out_dir))
-        if runs["case"].nunique() > 1:
-            order = manifest.get("case_order") or sorted(set(runs["case"]))
-            written.append(_cases(runs, outcomes, spec["name"], out_dir, order))
-    return written
+            name = f"heatmap_{_slug(f1)}_x_{_slug(f2)}_{chosen}"
+            others = [f for f in grid if f not in (f1, f2)]
+            figures[name] = heatmap_figure(runs, f1, grid[f1], f2, grid[f2], chosen, spec["name"], others)
+        if len(cases) > 1:
+            figures["cases"] = cases_figure(runs, outcomes, spec["name"], cases, bool(grid))
+    return figures
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text.replace("*", "all")).strip("_")
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ")
+def is_numeric(levels: list[Any]) -> bool:
+    """Numeric levels are drawn on a number line (lines and bands); all others as categories."""
+    return all(
+        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_) for v in levels
+    )
 
 
-def _positions(levels: list[Any]) -> tuple[np.ndarray, bool]:
-    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels)
-    return (np.array(levels, dtype=float) if numeric else np.arange(len(levels), dtype=float)), numeric
+def replication_means(runs: pd.DataFrame, factor: str, levels: list[Any], outcome: str) -> pd.DataFrame:
+    """Rows: the factor's levels; columns: replications; cells: the outcome averaged over the
+    other factors' cells of that replication (undefined runs left out of the average)."""
+    sub = runs[runs[factor].isin(levels)]
+    table = sub.groupby([factor, "replication"])[outcome].mean().unstack("replication")
+    return table.reindex(levels).astype(float)
 
 
-def _one_factor(runs: pd.DataFrame, factor: str, levels: list[Any], outcomes: list[str], name: str, out: Path) -> Path:
-    x, numeric = _positions(levels)
-    cases = sorted(set(runs["case"]))
+def factor_effect(runs: pd.DataFrame, factor: str, levels: list[Any], outcome: str, level: float = 0.95) -> Band:
+    """The factor's marginal mean per level with the t interval over replications (see module doc)."""
+    return mean_intervals(replication_means(runs, factor, levels, outcome).to_numpy(), level)
+
+
+def _draw_effect(ax: plt.Axes, x: np.ndarray, band: Band, numeric: bool, color: str, label: str | None) -> Line2D:
+    """Numeric levels: a line with a band; categories: points with error bars, never joined."""
+    if numeric:
+        (line,) = ax.plot(x, band.mean, "o-", color=color, ms=3.5, label=label)
+        ax.fill_between(x, band.low, band.high, color=color, alpha=0.22, lw=0)
+        return line
+    err = np.vstack([band.mean - band.low, band.high - band.mean])
+    bars = ax.errorbar(x, band.mean, yerr=err, fmt="o", ls="none", color=color, ms=4.5, capsize=3, label=label)
+    return bars.lines[0]
+
+
+def _replications_text(counts: np.ndarray) -> str:
+    counts = counts[counts > 0]
+    if not counts.size:
+        return "no replications"
+    lo, hi = int(counts.min()), int(counts.max())
+    return f"{lo} replications" if lo == hi else f"{lo}–{hi} replications"
+
+
+def one_factor_figure(
+    runs: pd.DataFrame,
+    factor: str,
+    levels: list[Any],
+    outcomes: list[str],
+    name: str,
+    cases: list[str],
+    others: list[str] | None = None,
+) -> plt.Figure:
+    """One panel per outcome: the factor's marginal mean per level (per case) with its t interval."""
+    numeric = is_numeric(levels)
+    x = np.array(levels, dtype=float) if numeric else np.arange(len(levels), dtype=float)
     ncols = min(3, len(outcomes))
     nrows = int(np.ceil(len(outcomes) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False)
+    fig, axes = new_figure(nrows, ncols, figsize=(2.45 * ncols + 0.4, 2.25 * nrows + 0.9))
+    handles: list[Line2D] = []
+    counts: list[np.ndarray] = []
+    width = 0.5 if len(cases) > 1 else 0.0
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        q = quantity(outcome)
+        shown = []
         for i, case in enumerate(cases):
-            sub = runs[runs["case"] == case]
-            stats = [mean_interval(sub.loc[sub[factor] == lv, outcome].to_numpy()) for lv in levels]
-            mean = np.array([s.mean for s in stats])
-            lo = np.array([s.low for s in stats])
-            hi = np.array([s.high for s in stats])
-            color = PALETTE[i % len(PALETTE)]
-            ax.plot(x, mean, "o-", color=color, lw=1.4, ms=3.5, label=case if len(cases) > 1 else None)
-            ax.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0)
-        ax.set_title(_label(outcome))
-        ax.set_xlabel(factor)
-        if not numeric:
-            ax.set_xticks(x, [str(v) for v in levels], rotation=20)
-    for ax in list(axes.flat)[len(outcomes) :]:
-        ax.set_axis_off()
+            band = factor_effect(runs[runs["case"] == case], factor, levels, outcome)
+            counts.append(band.n)
+            scaled = Band(q.scale * band.mean, q.scale * band.low, q.scale * band.high, band.n)
+            offset = 0.0 if numeric or len(cases) == 1 else width * (i / (len(cases) - 1) - 0.5)
+            line = _draw_effect(ax, x + offset, scaled, numeric, PALETTE[i % len(PALETTE)], case)
+            if ax is axes.flat[0]:
+                handles.append(line)
+            shown += [scaled.mean, scaled.low, scaled.high]
+        ax.set_title(q.label)
+        if not np.isfinite(np.concatenate(shown)).any():
+            ax.text(0.5, 0.5, "undefined in every run", transform=ax.transAxes, ha="center", va="center")
+        fit_axis(ax, q, np.concatenate(shown))
+        if numeric:
+            ax.set_xticks(x, [f"{v:g}" for v in levels])
+        else:
+            ax.set_xticks(x, [str(v) for v in levels], rotation=20 if len(levels) > 2 else 0)
+            ax.set_xlim(x[0] - 0.6, x[-1] + 0.6)
+            ax.grid(axis="x", visible=False)
+    _label_bottom(axes, len(outcomes), factor)
     if len(cases) > 1:
-        axes.flat[0].legend()
-    fig.suptitle(f"{name}: effect of {factor} (mean and 95 % CI over replications and other factors)", fontsize=10)
-    return save_figure(fig, out / f"factor_{_slug(factor)}.png")
+        legend_outside(fig, handles, [c.replace("_", " ") for c in cases])
+    n = _replications_text(np.concatenate(counts)) if counts else "no replications"
+    averaged = f"mean over the levels of {', '.join(others)} (equal weight)" if others else "mean"
+    mark = "band" if numeric else "bars"
+    suptitle(
+        fig,
+        f"{name}: effect of {factor}",
+        f"{averaged}; {mark}: 95 % t-interval over {n} (replication noise only, common random numbers)",
+    )
+    return fig
 
 
-def _heatmap(
-    runs: pd.DataFrame, f1: str, l1: list[Any], f2: str, l2: list[Any], outcome: str, name: str, out: Path
-) -> Path:
-    table = runs.groupby([f1, f2])[outcome].mean().unstack(f2)
-    table = table.reindex(index=l1, columns=l2)
-    fig, ax = plt.subplots(figsize=(1.2 * len(l2) + 2.5, 0.7 * len(l1) + 1.8))
-    im = ax.imshow(table.to_numpy(dtype=float), cmap="viridis", aspect="auto")
+def _label_bottom(axes: np.ndarray, used: int, xlabel: str) -> None:
+    """Label the x axis of the panels with no panel below them; switch off the unused panels."""
+    ncols = axes.shape[1]
+    for i, ax in enumerate(axes.flat):
+        if i >= used:
+            ax.set_axis_off()
+        elif i + ncols >= used:
+            ax.set_xlabel(xlabel)
+
+
+def heatmap_figure(
+    runs: pd.DataFrame,
+    f1: str,
+    l1: list[Any],
+    f2: str,
+    l2: list[Any],
+    outcome: str,
+    name: str,
+    others: list[str] | None = None,
+) -> plt.Figure:
+    """Mean of one outcome per cell of two factors (over replications, cases and other factors)."""
+    q = quantity(outcome)
+    table = runs.groupby([f1, f2])[outcome].mean().unstack(f2).reindex(index=l1, columns=l2)
+    values = q.scale * table.to_numpy(dtype=float)
+    limits, zoomed = axis_limits(q, values)
+    finite = values[np.isfinite(values)]
+    if limits is None:
+        limits = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    norm = Normalize(*limits)
+    fig, axes = new_figure(figsize=(1.0 * len(l2) + 2.8, 0.55 * len(l1) + 1.9))
+    ax = axes[0, 0]
+    im = ax.imshow(values, cmap="viridis", norm=norm, aspect="auto")
     ax.set_xticks(range(len(l2)), [str(v) for v in l2])
     ax.set_yticks(range(len(l1)), [str(v) for v in l1])
     ax.set_xlabel(f2)
     ax.set_ylabel(f1)
     ax.grid(False)
-    values = table.to_numpy(dtype=float)
-    finite = values[np.isfinite(values)]
-    mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    size = np.abs(finite).max() if finite.size else 0.0
+    decimals = 1 if size >= 10 else 2 if size >= 1 else 3
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8, color="white" if v < mid else "black")
-    fig.colorbar(im, ax=ax, label=_label(outcome))
-    ax.set_title(f"{name}: mean {_label(outcome)}")
-    return save_figure(fig, out / f"heatmap_{_slug(f1)}_x_{_slug(f2)}_{outcome}.png")
+            dark = norm(v) < 0.55
+            ax.text(j, i, f"{v:.{decimals}f}", ha="center", va="center", fontsize=8, color="white" if dark else "black")
+    fig.colorbar(im, ax=ax, label=q.axis_label(zoomed, what="colour scale"))
+    reps = _replications_text(runs.groupby([f1, f2])["replication"].nunique().to_numpy())
+    over = f"{reps} and the levels of {', '.join(others)}" if others else reps
+    ax.set_title(f"{name}: mean {q.label}\n(each cell: mean over {over})")
+    return fig
 
 
-def _cases(runs: pd.DataFrame, outcomes: list[str], name: str, out: Path, order: list[str]) -> Path:
-    cases = [c for c in order if c in set(runs["case"])]
+def cases_figure(runs: pd.DataFrame, outcomes: list[str], name: str, cases: list[str], grid: bool) -> plt.Figure:
+    """Each case's mean (over the grid's cells, if any) with its t interval over replications."""
     ncols = min(3, len(outcomes))
     nrows = int(np.ceil(len(outcomes) / ncols))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.8 * ncols, 0.32 * len(cases) * nrows + 1.5 * nrows), squeeze=False
-    )
-    y = np.arange(len(cases))
+    fig, axes = new_figure(nrows, ncols, figsize=(2.3 * ncols + 1.4, (0.28 * len(cases) + 1.0) * nrows + 0.6))
+    y = np.arange(len(cases), dtype=float)
+    counts = []
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
-        stats = [mean_interval(runs.loc[runs["case"] == c, outcome].to_numpy()) for c in cases]
-        mean = np.array([s.mean for s in stats])
-        err = np.array([s.half_width for s in stats])
-        ax.errorbar(mean, y, xerr=err, fmt="o", color=PALETTE[0], ms=4, capsize=2)
-        ax.set_yticks(y, cases)
-        ax.invert_yaxis()
-        ax.set_title(_label(outcome))
+        q = quantity(outcome)
+        band = factor_effect(runs, "case", cases, outcome)
+        counts.append(band.n)
+        mean, low, high = q.scale * band.mean, q.scale * band.low, q.scale * band.high
+        ax.errorbar(
+            mean, y, xerr=np.vstack([mean - low, high - mean]), fmt="o", ls="none", color=PALETTE[0], ms=4, capsize=2
+        )
+        ax.set_yticks(y, [c.replace("_", " ") for c in cases])
+        ax.tick_params(axis="y", labelleft=ax.get_subplotspec().is_first_col())
+        ax.set_ylim(y[-1] + 0.6, -0.6)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(q.label)
+        fit_axis(ax, q, np.concatenate([mean, low, high]), axis="x")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
     for ax in list(axes.flat)[len(outcomes) :]:
         ax.set_axis_off()
-    fig.suptitle(f"{name}: cases (mean and 95 % CI over replications)", fontsize=10)
-    return save_figure(fig, out / "cases.png")
+    over = " averaged over the grid's cells" if grid else ""
+    suptitle(
+        fig, f"{name}: cases", f"mean{over}; bars: 95 % t-interval over {_replications_text(np.concatenate(counts))}"
+    )
+    return fig
+
+
+# ----------------------------------------------------------------------------- comparisons
 
 
 def comparison_figures(result: dict[str, Any], ts: pd.DataFrame | None, out: Path) -> list[Path]:
     """Time series with confidence bands per scenario, and a forest plot of the differences."""
-    written = []
+    return [save_figure(fig, out / f"{name}.png") for name, fig in comparison_figure_set(result, ts).items()]
+
+
+def comparison_figure_set(result: dict[str, Any], ts: pd.DataFrame | None) -> dict[str, plt.Figure]:
+    """The comparison figures as matplotlib Figures, by file stem (unsaved)."""
+    figures: dict[str, plt.Figure] = {}
     with plt.rc_context(STYLE):
         if ts is not None and not ts.empty:
-            written.append(_compare_timeseries(ts, result, out / "compare_timeseries.png"))
-        written.append(_forest(result, out / "compare_forest.png"))
-    return written
+            figures["compare_timeseries"] = timeseries_figure(ts, result)
+        figures["compare_forest"] = forest_figure(result)
+    return figures
 
 
-def _compare_timeseries(ts: pd.DataFrame, result: dict[str, Any], path: Path) -> Path:
+def step_intervals(ts: pd.DataFrame, scenario: str, metric: str) -> tuple[np.ndarray, Band]:
+    """Per week, the scenario's mean of ``metric`` over replications with its t interval."""
+    wide = ts[ts["scenario"] == scenario].pivot(index="step", columns="run_id", values=metric)
+    return wide.index.to_numpy(), mean_intervals(wide.to_numpy(dtype=float))
+
+
+def timeseries_figure(ts: pd.DataFrame, result: dict[str, Any]) -> plt.Figure:
+    """Each scenario's mean path with a t band, one panel per KPI, the legend below the panels."""
     metrics = [c for c in ("satisfaction", "nps", "customers", "engagement", "info_age_weeks") if c in ts.columns]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.2), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics, strict=True):
-        for i, name in enumerate(result["scenarios"]):
-            sub = ts[ts["scenario"] == name].pivot(index="step", columns="run_id", values=metric)
-            n = sub.shape[1]
-            mean = sub.mean(axis=1)
-            half = 1.96 * sub.std(axis=1, ddof=1) / np.sqrt(n) if n > 1 else mean * 0
-            color = PALETTE[i % len(PALETTE)]
-            ax.plot(mean.index, mean, color=color, lw=1.3, label=name)
-            ax.fill_between(mean.index, mean - half, mean + half, color=color, alpha=0.2, lw=0)
-        ax.set_title(_label(metric))
-        ax.set_xlabel("week")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle(
-        f"Scenarios over time (mean and 95 % CI over {result['replications']} paired replications)", fontsize=10
-    )
-    return save_figure(fig, path)
-
-
-def _forest(result: dict[str, Any], path: Path) -> Path:
-    metrics = list(result["metrics"])
-    others = [s for s in result["scenarios"][1:]]
     ncols = min(3, len(metrics))
     nrows = int(np.ceil(len(metrics) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.8 * ncols, (0.35 * len(others) + 1.3) * nrows), squeeze=False)
-    y = np.arange(len(others))
+    fig, axes = new_figure(nrows, ncols, figsize=(2.45 * ncols + 0.4, 2.3 * nrows + 0.9))
+    handles = []
     for ax, metric in zip(axes.flat, metrics, strict=False):
-        diffs = [result["differences"][s][metric] for s in others]
-        mean = np.array([d["mean"] for d in diffs], dtype=float)
-        lo = np.array([d["low"] for d in diffs], dtype=float)
-        hi = np.array([d["high"] for d in diffs], dtype=float)
-        colors = [PALETTE[1] if (a > 0 or b < 0) else "0.5" for a, b in zip(lo, hi, strict=True)]
-        ax.hlines(y, lo, hi, colors=colors, lw=2)
-        ax.scatter(mean, y, color=colors, zorder=3, s=16)
-        ax.axvline(0, color="0.3", lw=0.8)
-        ax.set_yticks(y, others)
-        ax.invert_yaxis()
-        ax.set_title(f"Δ {_label(metric)}")
+        q = quantity(metric)
+        shown = []
+        for i, name in enumerate(result["scenarios"]):
+            steps, band = step_intervals(ts, name, metric)
+            mean, low, high = q.scale * band.mean, q.scale * band.low, q.scale * band.high
+            color = PALETTE[i % len(PALETTE)]
+            (line,) = ax.plot(steps, mean, color=color, lw=1.3)
+            ax.fill_between(steps, low, high, color=color, alpha=0.2, lw=0)
+            if ax is axes.flat[0]:
+                handles.append(line)
+            shown += [mean, low, high]
+        ax.set_title(q.label)
+        fit_axis(ax, q, np.concatenate(shown))
+    for ax in list(axes.flat)[len(metrics) :]:
+        ax.set_axis_off()
+    _label_bottom(axes, len(metrics), "week")
+    legend_outside(fig, handles, [s.replace("_", " ") for s in result["scenarios"]])
+    suptitle(
+        fig,
+        "Scenarios over time",
+        f"mean and 95 % t-interval over {result['replications']} replications (common random numbers)",
+    )
+    return fig
+
+
+def forest_values(result: dict[str, Any], metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, low and high of each scenario's difference from the reference, in table units (pp for shares)."""
+    q = quantity(metric)
+    diffs = [result["differences"][s][metric] for s in result["scenarios"][1:]]
+    get = lambda key: q.scale * np.array([np.nan if d[key] is None else d[key] for d in diffs], dtype=float)  # noqa: E731
+    return get("mean"), get("low"), get("high")
+
+
+def forest_figure(result: dict[str, Any]) -> plt.Figure:
+    """Each scenario's paired difference from the reference per KPI, in the comparison table's units."""
+    metrics = list(result["metrics"])
+    others = result["scenarios"][1:]
+    ncols = min(3, len(metrics))
+    nrows = int(np.ceil(len(metrics) / ncols))
+    fig, axes = new_figure(nrows, ncols, figsize=(2.45 * ncols + 1.2, (0.3 * len(others) + 1.15) * nrows + 0.9))
+    y = np.arange(len(others), dtype=float)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
+        q = quantity(metric)
+        mean, lo, hi = forest_values(result, metric)
+        excludes = (lo > 0) | (hi < 0)
+        drawn = np.isfinite(lo) & np.isfinite(hi)
+        for k in range(len(others)):
+            color = PALETTE[1] if excludes[k] else NEUTRAL
+            if drawn[k]:
+                ax.hlines(y[k], lo[k], hi[k], colors=color, lw=2)
+            ax.plot(mean[k], y[k], "o", ms=5, color=color, mfc=color if excludes[k] else "white", zorder=3)
+        ax.axvline(0, color="0.2", lw=0.8)
+        ax.set_yticks(y, [s.replace("_", " ") for s in others])
+        ax.set_ylim(y[-1] + 0.6, -0.6)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(q.label)
+        ax.set_xlabel(q.diff_label())
+        finite = np.concatenate([v[np.isfinite(v)] for v in (mean, lo[drawn], hi[drawn])] + [np.zeros(1)])
+        pad = 0.08 * (finite.max() - finite.min()) or 1.0
+        ax.set_xlim(finite.min() - pad, finite.max() + pad)
         ax.xaxis.set_major_locator(MaxNLocator(4))
     for ax in list(axes.flat)[len(metrics) :]:
         ax.set_axis_off()
-    fig.suptitle(f"Difference from {result['scenarios'][0]} (mean, 95 % CI; coloured: excludes 0)", fontsize=10)
-    return save_figure(fig, path)
+    handles = [
+        Line2D([], [], color=PALETTE[1], marker="o", lw=2, ms=5),
+        Line2D([], [], color=NEUTRAL, marker="o", mfc="white", lw=2, ms=5),
+    ]
+    legend_outside(fig, handles, ["interval excludes 0", "interval includes 0"])
+    suptitle(
+        fig,
+        f"Difference from {result['scenarios'][0]}",
+        f"mean and 95 % paired-t interval over {result['replications']} replications "
+        "(common random numbers; pp = percentage points)",
+    )
+    return fig

@@ -27,6 +27,46 @@ class Interval:
         return {**asdict(self), "half_width": self.half_width}
 
 
+def t_quantile(n: np.ndarray | int, level: float = 0.95) -> np.ndarray:
+    """The two-sided Student-t quantile for ``n`` replications (NaN below two): the one factor
+    every interval in the tables and figures uses, so a band and its table cell agree."""
+    df = np.asarray(n, dtype=float) - 1
+    with np.errstate(invalid="ignore"):
+        return np.where(df >= 1, stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
+
+
+@dataclass(frozen=True)
+class Band:
+    """Means with their t intervals, one per row of a replications matrix (what a figure draws)."""
+
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n: np.ndarray
+
+    @property
+    def half_width(self) -> np.ndarray:
+        return (self.high - self.low) / 2.0
+
+
+def mean_intervals(values: np.ndarray, level: float = 0.95) -> Band:
+    """Row-wise mean of independent replications (columns) with the t interval of :func:`mean_interval`.
+
+    NaNs are dropped per row. Rows with fewer than two finite values have no interval (NaN
+    bounds, so nothing is drawn) rather than the infinite one a table reports.
+    """
+    x = np.atleast_2d(np.asarray(values, dtype=float))
+    finite = np.isfinite(x)
+    n = finite.sum(axis=1)
+    filled = np.where(finite, x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, filled.sum(axis=1) / np.maximum(n, 1), np.nan)
+        dev = np.where(finite, x - mean[:, None], 0.0)
+        sd = np.sqrt((dev**2).sum(axis=1) / (n - 1))
+        half = t_quantile(n, level) * sd / np.sqrt(n)
+    return Band(mean, mean - half, mean + half, n)
+
+
 def mean_interval(values: np.ndarray, level: float = 0.95) -> Interval:
     """Mean of independent replications with a t interval (NaNs dropped)."""
     x = np.asarray(values, dtype=float)
