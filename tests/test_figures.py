@@ -346,3 +346,12 @@ def test_forest_plot_of_undefined_or_single_replication_differences_draws_no_int
     share = by_title[quantity("stale_share").label]
     assert all(np.isnan(ln.get_xdata()).all() for ln in share.lines if ln.get_marker() == "o")
     plt.close(fig)
+
+
+def test_every_outcome_is_drawn_in_the_unit_the_tables_print():
+    from sim.outputs.summary import OUTCOMES, SHARE_OUTCOMES, display_scale
+
+    for outcome in OUTCOMES:
+        q = quantity(outcome)
+        assert q.scale == display_scale(outcome)[0] or outcome.startswith("recurring_revenue"), outcome
+        assert (q.diff_unit == "pp") == (outcome in SHARE_OUTCOMES), outcome
