@@ -5,6 +5,11 @@ a process pool, or a Dask client's executor); the code path is the same. Finishe
 saved atomically in chunks (``parts/``) as they complete, so a batch killed at any moment and
 started again computes only the runs that are missing; the final ``runs.parquet`` holds each
 run exactly once, sorted by run id, and is identical whatever executor produced it.
+
+Faults end in one line, never in a lost batch: an OS error while writing (disk full, no
+permission) and a Dask cluster without live workers are :class:`InputError` messages, and
+the runs saved until then are kept for the resume. Pool workers die with the batch that
+started them; ``--fresh`` removes only what the batch recorded writing (its ownership marker).
 """
 
 from __future__ import annotations
@@ -15,11 +20,17 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,10 +41,32 @@ import pandas as pd
 
 from sim.errors import MISSING, InputError
 from sim.experiments.spec import Experiment, RunTask
-from sim.outputs.provenance import environment, git_commit, write_json
+from sim.outputs.provenance import MARKER, environment, git_commit, owned_files, read_marker, write_json, write_marker
 
 PARTS = "parts"
 OUTPUTS = "outputs.json"  # in parts/: the outcomes and time series the saved runs keep
+KIND = "batch"  # the ownership marker's kind of a batch (and comparison) folder
+#: how long a Dask batch waits without a single live worker before it stops (seconds)
+WORKER_TIMEOUT = 180.0
+#: how long reaching a Dask scheduler may take (seconds)
+CONNECT_TIMEOUT = 5.0
+#: what a batch folder from before the ownership marker holds of cxsim's (``--fresh`` removes these)
+LEGACY_FILES = ("runs.parquet", "timeseries.parquet", "manifest.json", "compare.json", "compare.md")
+_LEGACY_FIGURES = re.compile(r"^(?:factor_.+|heatmap_.+|cases|compare_forest|compare_timeseries)\.png$")
+
+
+def _temporary(names: str) -> re.Pattern[str]:
+    """cxsim's temporary names for ``names``: ``.<name>.tmp-<suffix>`` or ``.<name>.<8 random>``."""
+    return re.compile(rf"^\.(?:{names})\.(?:tmp-[\w-]+|[a-z0-9_]{{8}})$")
+
+
+#: temporary names of cxsim's own atomic writes (a killed batch can leave them; never renamed, never read)
+_TEMPORARY = {
+    "": _temporary(
+        r"runs\.parquet|timeseries\.parquet|manifest\.json|compare\.json|compare\.md|figures|" + re.escape(MARKER)
+    ),
+    PARTS: _temporary(r"(?:runs|ts)-[0-9a-f]{20}\.parquet|outputs\.json"),
+}
 
 
 def factor_label(value: Any) -> Any:
@@ -44,51 +77,208 @@ def factor_label(value: Any) -> Any:
 
 
 class SerialExecutor(Executor):
-    """Runs each submitted call at once, in this process (``--workers 1``)."""
+    """Runs each submitted call at once, in this process (``--workers 1``).
+
+    Only exceptions become the future's result: Ctrl-C (KeyboardInterrupt) goes straight up
+    to the batch, which stops at once and keeps the chunks saved so far.
+    """
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         future: Future = Future()
         try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
+            result = fn(*args, **kwargs)
+        except Exception as exc:
             future.set_exception(exc)
+        else:
+            future.set_result(result)
         return future
 
 
+@dataclass
+class Backend:
+    """An executor and what the batch loop needs to know about it."""
+
+    executor: Executor
+    name: str
+    #: chunks submitted ahead of the finished ones (None: all at once); 1 for the serial
+    #: executor, so that each chunk is saved as soon as it is computed
+    window: int | None = None
+    #: the number of live workers (Dask), to stop a batch that no worker can run
+    live_workers: Callable[[], int] | None = None
+
+
 @contextlib.contextmanager
-def make_executor(workers: int | None = None, scheduler: str | None = None) -> Iterator[tuple[Executor, str]]:
+def make_executor(workers: int | None = None, scheduler: str | None = None) -> Iterator[Backend]:
     """The executor seam: serial, a local process pool, or an existing Dask cluster."""
     if scheduler:
         client = connect(scheduler)
         try:
-            yield client.get_executor(pure=False), f"dask {scheduler}"
+            yield Backend(client.get_executor(pure=False), f"dask {scheduler}", None, _live_workers(client))
         finally:
-            client.close()
+            _close_client(client)
     elif workers == 1:
-        yield SerialExecutor(), "serial"
+        yield Backend(SerialExecutor(), "serial", window=1)
     else:
         n = workers or os.cpu_count() or 1
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            yield pool, f"process pool ({n} workers)"
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
+        try:
+            yield Backend(pool, f"process pool ({n} workers)", window=4 * n)
+        except BaseException:
+            _stop_workers(pool)  # Ctrl-C, a write error: do not wait for the running chunks
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def connect(scheduler: str):
-    """A Dask client for ``scheduler``; an unreachable address is a one-line input error."""
-    from distributed import Client
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+
+
+#: Linux prctl option: the signal a process gets when its parent dies
+_PR_SET_PDEATHSIG = 1
+
+
+def _worker_start(parent: int) -> None:
+    """A pool worker dies with the batch that started it, and leaves Ctrl-C to the batch.
+
+    On Linux the kernel kills the worker when the batch process dies (``PR_SET_PDEATHSIG``);
+    elsewhere a watchdog thread checks the parent once a second.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    linked = False
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            linked = libc.prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), *[ctypes.c_ulong(0)] * 3) == 0
+    if os.getppid() != parent:  # the batch died before the link above existed
+        os._exit(1)
+    if not linked:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="cxsim-parent-watch").start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Any:
+    """A Dask client for ``scheduler``; an unreachable address is a one-line input error.
+
+    A refused TCP connection fails at once (Dask itself would retry until its timeout), and a
+    client that cannot connect is shut down here, so nothing waits or prints at exit.
+    """
+
+    def unreachable(reason: str) -> InputError:
+        reason = reason.splitlines()[0] if reason.strip() else "no answer"
+        return InputError("--scheduler", None, scheduler, f"cannot reach a Dask scheduler there ({reason[:120]})")
 
     try:
-        return Client(scheduler, timeout="5s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(
-            "--scheduler", None, scheduler, f"cannot reach a Dask scheduler there ({reason[:120]})"
-        ) from None
+        _probe(scheduler, timeout)
+    except (OSError, ValueError) as exc:
+        raise unreachable(str(exc) or type(exc).__name__) from None
+    try:
+        return _client_class()(scheduler, timeout=f"{timeout}s", set_as_default=False)
+    except Exception as exc:  # a Dask handshake with something else fails in many ways
+        raise unreachable(f"{type(exc).__name__}: {exc}" if not isinstance(exc, OSError) else str(exc)) from None
+
+
+def _probe(scheduler: str, timeout: float) -> None:
+    """Fail fast unless a Dask server answers at ``scheduler``.
+
+    A plain TCP connection first (a refusal is immediate; Dask would retry until its timeout),
+    then Dask's handshake within ``timeout`` (Dask waits for the handshake without a limit,
+    so a server that accepts and never answers would hang the batch). The handshake runs in a
+    thread of its own, so that a caller with a running event loop (a notebook) is not in the way.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(scheduler)
+    if scheme in ("tcp", "tls"):
+        host, port = parse_host_port(location, default_port=8786)
+        if not host:
+            raise ValueError("no host in the address")
+        socket.create_connection((host, port), timeout=timeout).close()
+    outcome: list[BaseException | None] = []
+
+    def handshake() -> None:
+        import asyncio
+
+        from distributed.comm import connect as dask_connect
+
+        async def shake() -> None:
+            comm = await dask_connect(scheduler, timeout=timeout)
+            await comm.close()
+
+        try:
+            asyncio.run(asyncio.wait_for(shake(), timeout))
+            outcome.append(None)
+        except BaseException as exc:  # reported to the caller below
+            outcome.append(exc)
+
+    probe = threading.Thread(target=handshake, daemon=True, name="cxsim-dask-probe")
+    probe.start()
+    probe.join(timeout + 2)
+    if not outcome:
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    if isinstance(outcome[0], TimeoutError):
+        raise TimeoutError(f"no Dask handshake within {timeout:g} s")
+    exc = outcome[0]
+    if isinstance(exc, OSError | ValueError):  # ValueError: an address Dask cannot use
+        raise exc
+    if exc is not None:
+        raise OSError(f"a server answers there, but not as a Dask scheduler ({type(exc).__name__})")
+
+
+_CLIENT: type | None = None
+
+
+def _client_class() -> type:
+    """``distributed.Client`` that closes itself when it fails to start (imported on first use)."""
+    global _CLIENT
+    if _CLIENT is None:
+        from distributed import Client
+
+        class _Client(Client):
+            def start(self, **kwargs: Any) -> None:
+                try:
+                    super().start(**kwargs)
+                except BaseException:
+                    _close_client(self)
+                    raise
+
+        _CLIENT = _Client
+    return _CLIENT
+
+
+def _close_client(client: Any) -> None:
+    """Close a Dask client within a few seconds; one that cannot close is marked closed."""
+    with contextlib.suppress(Exception):
+        client.close(timeout=3)
+    if getattr(client, "status", "closed") != "closed":
+        with contextlib.suppress(Exception):
+            client.status = "closed"  # so that its finaliser does not try again at exit
+            client._loop_runner.stop()
+
+
+def _live_workers(client: Any) -> Callable[[], int]:
+    def count() -> int:
+        try:
+            return len(client.nthreads(callback_timeout=CONNECT_TIMEOUT))
+        except Exception:  # the scheduler is gone or does not answer: no worker either
+            return 0
+
+    return count
 
 
 def check_scheduler(scheduler: str) -> None:
     """Fail before any run starts if the scheduler cannot be reached."""
-    connect(scheduler).close()
+    _close_client(connect(scheduler))
 
 
 # ----------------------------------------------------------------------------- worker side
@@ -119,7 +309,9 @@ def run_task(task: RunTask, outcomes: list[str], ts_columns: list[str] | None) -
         return _failed_record(task.run_id, outcomes, f"{type(exc).__name__}: {exc}{where}"), None
 
 
-def run_chunk(tasks: list[RunTask], outcomes: list[str], ts_columns: list[str] | None):
+def run_chunk(
+    tasks: list[RunTask], outcomes: list[str], ts_columns: list[str] | None
+) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
     """Run a chunk of tasks in one worker call (amortises scheduling overhead)."""
     records, frames = [], []
     for task in tasks:
@@ -148,6 +340,7 @@ class BatchReport:
 
 
 def timeseries_columns(experiment: Experiment) -> list[str] | None:
+    """The KPI columns whose weekly values the batch keeps (None: no time series)."""
     ts = experiment.spec.timeseries
     if ts is False:
         return None
@@ -167,8 +360,14 @@ def run_batch(
     replications: int | None = None,
     progress: bool = True,
     figures: bool = True,
+    worker_timeout: float = WORKER_TIMEOUT,
 ) -> BatchReport:
-    """Run every missing run of the experiment and assemble the results in ``out_dir``."""
+    """Run every missing run of the experiment and assemble the results in ``out_dir``.
+
+    ``worker_timeout``: seconds a Dask batch waits while the cluster has no live worker
+    before it stops with an error (the saved runs are kept). Ctrl-C stops the batch at once
+    and returns a report marked ``interrupted``; the saved runs are kept for the resume.
+    """
     ts_columns = timeseries_columns(experiment)
     if ts_columns:
         from sim.model.kpis import kpi_columns
@@ -176,18 +375,45 @@ def run_batch(
         unknown = [c for c in ts_columns if c not in kpi_columns()]
         if unknown:
             raise InputError(experiment.source, "timeseries", unknown[0], "not a KPI column (see docs/ODD.md Outputs)")
+    if isinstance(worker_timeout, bool) or not (
+        isinstance(worker_timeout, int | float) and math.isfinite(worker_timeout) and worker_timeout > 0
+    ):
+        raise InputError("--worker-timeout", None, worker_timeout, "allowed: a number of seconds > 0")
+    out_dir = Path(out_dir)
+    check_batch_folder(out_dir)
     if scheduler:
         check_scheduler(scheduler)
     tasks = experiment.tasks(replications)
-    out_dir = Path(out_dir)
+    with _writing(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with _locked(out_dir):
+            return _run_locked(
+                experiment, out_dir, tasks, ts_columns, workers, scheduler, fresh, progress, figures, worker_timeout
+            )
+    except KeyboardInterrupt:  # before the runs started: nothing to report but the interruption
+        return BatchReport(out_dir, len(tasks), 0, 0, [], 0.0, "none (interrupted)", interrupted=True)
+
+
+def _run_locked(experiment, out_dir, tasks, ts_columns, workers, scheduler, fresh, progress, figures, worker_timeout):
+    """Prepare the folder, run what is missing, write the results (the folder is locked)."""
     parts = out_dir / PARTS
     outputs = {"outcomes": experiment.spec.outcomes, "timeseries": ts_columns}
-    if fresh:
-        clear_batch_folder(out_dir)
-    _check_saved_outputs(parts, outputs, experiment.source)
-    parts.mkdir(parents=True, exist_ok=True)
-    write_json(parts / OUTPUTS, outputs)
-    _clean_temporaries(out_dir)
+    final = ["runs.parquet", "manifest.json", *(["timeseries.parquet"] if ts_columns is not None else [])]
+    with _writing(out_dir):
+        owned = _adopt(out_dir)
+        if fresh:
+            clear_batch_folder(out_dir)
+            owned = set()
+        _check_saved_outputs(parts, outputs, experiment.source)
+        _check_in_the_way(out_dir, owned, final)
+        if parts.is_symlink():
+            raise InputError(
+                str(parts), None, MISSING, "a symbolic link: saved runs go into a real folder (--fresh replaces it)"
+            )
+        _clean_temporaries(out_dir)
+        parts.mkdir(exist_ok=True)
+        write_json(parts / OUTPUTS, outputs)
     done = _saved_run_ids(parts)
     wanted = {t.run_id for t in tasks}
     todo = [t for t in tasks if t.run_id not in done]
@@ -202,9 +428,10 @@ def run_batch(
         restarts = 0
         while todo:
             try:
-                with make_executor(workers, scheduler) as (executor, executor_name):
+                with make_executor(workers, scheduler) as backend:
+                    executor_name = backend.name
                     bar.describe(executor_name)
-                    _execute(executor, todo, outcomes, ts_columns, parts, bar, workers)
+                    _execute(backend, todo, outcomes, ts_columns, parts, bar, workers, scheduler, worker_timeout)
                 todo = []
             except BrokenProcessPool:
                 # a worker process died (out of memory, killed): start a new pool for what is left
@@ -213,43 +440,104 @@ def run_batch(
                 todo = [t for t in tasks if t.run_id not in done]
                 if restarts > 3:
                     records = [_failed_record(t.run_id, outcomes, "worker process died 4 times") for t in todo]
-                    _save_chunk(parts, records, None)
+                    with _writing(out_dir):
+                        _save_chunk(parts, records, None)
                     todo = []
     except KeyboardInterrupt:
         interrupted = True
     finally:
         bar.close()
     seconds = time.perf_counter() - t0
+    if interrupted:  # stop at once: the saved chunks are the result so far
+        return BatchReport(out_dir, len(tasks), bar.done, reused, [], seconds, executor_name, interrupted=True)
     runs = _assemble(parts, wanted, experiment, tasks)
     failed = [(r.run_id, r.error) for r in runs.itertuples() if isinstance(r.error, str)]
-    report = BatchReport(out_dir, len(tasks), len(runs) - reused, reused, failed, seconds, executor_name, interrupted)
-    if interrupted:
-        return report
-    _write_outputs(out_dir, runs, parts, wanted, experiment, tasks, report, started, ts_columns)
-    if figures and not runs.empty:
-        from sim.experiments.figures import batch_figures
-
-        batch_figures(out_dir)
+    report = BatchReport(out_dir, len(tasks), len(runs) - reused, reused, failed, seconds, executor_name)
+    try:
+        with _writing(out_dir):
+            _claim(out_dir, owned, final)
+            _write_outputs(out_dir, runs, parts, wanted, experiment, tasks, report, started, ts_columns)
+            if figures and not runs.empty:
+                _write_figures(out_dir, owned)
+    except KeyboardInterrupt:
+        report.interrupted = True
     return report
 
 
-def _execute(executor, todo, outcomes, ts_columns, parts: Path, bar: _Progress, workers: int | None) -> None:
+def _execute(
+    backend: Backend,
+    todo: list[RunTask],
+    outcomes: list[str],
+    ts_columns: list[str] | None,
+    parts: Path,
+    bar: _Progress,
+    workers: int | None,
+    scheduler: str | None,
+    worker_timeout: float,
+) -> None:
+    """Submit the chunks (at most ``backend.window`` ahead) and save each one as it finishes."""
     n_workers = workers or os.cpu_count() or 1
     size = max(1, min(10, math.ceil(len(todo) / (n_workers * 16))))
-    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-    pending = {executor.submit(run_chunk, chunk, outcomes, ts_columns): chunk for chunk in chunks}
+    chunks = iter([todo[i : i + size] for i in range(0, len(todo), size)])
+    pending: dict[Future, list[RunTask]] = {}
+    poll = min(2.0, max(0.1, worker_timeout / 10)) if backend.live_workers else None
+    idle_since: float | None = None  # since when the cluster has had no live worker
     try:
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        while True:
+            while backend.window is None or len(pending) < backend.window:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                pending[backend.executor.submit(run_chunk, chunk, outcomes, ts_columns)] = chunk
+            if not pending:
+                return
+            finished, _ = wait(pending, timeout=poll, return_when=FIRST_COMPLETED)
             for future in finished:
                 chunk = pending.pop(future)
-                records, ts = future.result()
-                _save_chunk(parts, records, ts)
+                records, ts = _chunk_result(future, chunk, outcomes, scheduler, parts)
+                with _writing(parts.parent):
+                    _save_chunk(parts, records, ts)
                 bar.advance(len(chunk), sum(r["error"] is not None for r in records))
+            if finished or backend.live_workers is None or backend.live_workers() > 0:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= worker_timeout:
+                raise InputError(
+                    "--scheduler",
+                    None,
+                    scheduler,
+                    f"no live Dask workers for {worker_timeout:g} s (--worker-timeout); the runs saved so far "
+                    f"are kept in {parts}: start workers and run the same command again to resume",
+                )
     except BaseException:
         for future in pending:
             future.cancel()
         raise
+
+
+def _chunk_result(
+    future: Future, chunk: list[RunTask], outcomes: list[str], scheduler: str | None, parts: Path
+) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
+    """A chunk's records; a chunk no worker could run is recorded as failed (tried again on resume)."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise
+    except CancelledError:
+        if scheduler is None:
+            raise
+        raise InputError(
+            "--scheduler",
+            None,
+            scheduler,
+            f"the Dask scheduler dropped the batch's runs; the runs saved so far are kept in {parts}: "
+            "run the same command again to resume",
+        ) from None
+    except Exception as exc:  # e.g. a Dask worker died each time it ran the chunk (KilledWorker)
+        reason = str(exc).splitlines()[0] if str(exc).strip() else ""
+        error = f"worker failed: {type(exc).__name__}: {reason}"[:300]
+        return [_failed_record(t.run_id, outcomes, error) for t in chunk], None
 
 
 def _chunk_key(records: list[dict[str, Any]]) -> str:
@@ -266,28 +554,182 @@ def _save_chunk(parts: Path, records: list[dict[str, Any]], ts: pd.DataFrame | N
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    """Write under a new temporary name and rename into place: never half a file, never through a link."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     try:
-        frame.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as fh:
+        with os.fdopen(fd, "wb") as fh:
+            frame.to_parquet(fh, index=False)
+            fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# ----------------------------------------------------------------------------- the result folder
+
+
+def is_batch_folder(folder: Path) -> bool:
+    """A folder a batch wrote: its ownership marker says so or, from before the marker existed,
+    it holds saved runs (``parts/outputs.json``) or a batch manifest."""
+    folder = Path(folder)
+    marker = read_marker(folder)
+    if marker is not None:
+        return marker["kind"] == KIND
+    if (folder / PARTS / OUTPUTS).is_file():
+        return True
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "experiment" in manifest
+
+
+def check_batch_folder(out_dir: Path) -> None:
+    """A batch writes only into a new folder, an empty one or a batch folder (never into others)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("--out", None, str(out_dir), "a file is in the way; name a folder")
+    try:
+        empty = not out_dir.exists() or not [e for e in os.listdir(out_dir) if e != MARKER]
+    except OSError as exc:
+        raise InputError("--out", None, str(out_dir), f"cannot read the folder ({exc.strerror or exc})") from None
+    if not empty and not is_batch_folder(out_dir):
+        raise InputError("--out", None, str(out_dir), "a folder that is not a cxsim batch result; name a new folder")
+
+
+def _adopt(out_dir: Path) -> set[str]:
+    """The files the batch owns in ``out_dir``, recorded in the marker from the start.
+
+    A folder from before the marker existed gets one listing cxsim's files found there.
+    """
+    marker = read_marker(out_dir)
+    if marker is not None:
+        owned = owned_files(out_dir, KIND)
+    elif is_batch_folder(out_dir):
+        owned = {p.name for p in out_dir.iterdir() if p.name in LEGACY_FILES or _LEGACY_FIGURES.match(p.name)}
+    else:
+        owned = set()
+    owned = {f for f in owned if len(Path(f).parts) == 1 and os.path.lexists(out_dir / f)}
+    write_marker(out_dir, KIND, owned)
+    return owned
+
+
+def _check_in_the_way(out_dir: Path, owned: set[str], names: Iterable[str]) -> None:
+    """A file the batch would write must be its own, absent, or a link (replaced, never followed)."""
+    for name in names:
+        path = out_dir / name
+        if name not in owned and not path.is_symlink() and path.exists():
+            raise InputError(
+                str(path), None, MISSING, "a file cxsim did not write is in the way; move it or name another --out"
+            )
+
+
+def _claim(out_dir: Path, owned: set[str], names: list[str]) -> None:
+    """Check that ``names`` may be written, then record them in the marker before they are."""
+    _check_in_the_way(out_dir, owned, names)
+    if not set(names) <= owned:
+        owned.update(names)
+        write_marker(out_dir, KIND, owned)
+
+
+def clear_batch_folder(out_dir: Path) -> None:
+    """``--fresh``: remove what the batch recorded writing (its marker's files) and the saved runs.
+
+    Nothing else is touched; a link is removed as a link, never followed.
+    """
+    out_dir = Path(out_dir)
+    for name in owned_files(out_dir, KIND):
+        path = out_dir / name
+        if len(Path(name).parts) == 1 and (path.is_symlink() or path.is_file()):
+            path.unlink()
+    parts = out_dir / PARTS
+    if parts.is_symlink():
+        parts.unlink()
+    elif parts.is_dir():
+        shutil.rmtree(parts)
+    write_marker(out_dir, KIND, set())
 
 
 def _clean_temporaries(out_dir: Path) -> None:
-    """Half-written files that a killed batch left behind (never read: only renamed files count)."""
-    for folder in (out_dir, out_dir / PARTS):
-        for tmp in folder.glob(".*.tmp-*") if folder.is_dir() else ():
-            tmp.unlink(missing_ok=True)
+    """Half-written files of cxsim's own atomic writes that a killed batch left behind.
+
+    Only cxsim's temporary names are matched; such files were never renamed into place, so
+    nothing reads them.
+    """
+    for sub, pattern in _TEMPORARY.items():
+        folder = out_dir / sub if sub else out_dir
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for entry in os.scandir(folder):
+            if not pattern.match(entry.name):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+
+
+@contextlib.contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """One batch at a time writes in a folder; the lock ends with the process, even a killed one."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system
+        yield
+        return
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                "--out",
+                None,
+                str(out_dir),
+                "another cxsim batch is writing in this folder; wait for it or name another folder",
+            ) from None
+        except OSError:
+            pass  # a file system without locks
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _writing(out_dir: Path) -> Iterator[None]:
+    """An OS error while writing results (disk full, no permission) is one line naming the folder."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise InputError(str(out_dir), None, MISSING, f"cannot write ({reason})") from None
+
+
+def _read_part(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except Exception:
+        raise InputError(
+            str(path), None, MISSING, "damaged saved runs; delete the file to compute its runs again, or use --fresh"
+        ) from None
 
 
 def _saved_run_ids(parts: Path) -> set[str]:
     """Runs saved without an error; a failed run is tried again when the batch is started again."""
     ids: set[str] = set()
     for f in parts.glob("runs-*.parquet"):
-        saved = pd.read_parquet(f, columns=["run_id", "error"])
+        saved = _read_part(f, ["run_id", "error"])
         ids.update(saved.loc[saved["error"].isna(), "run_id"])
     return ids
 
@@ -296,20 +738,16 @@ def _failed_record(run_id: str, outcomes: list[str], error: str) -> dict[str, An
     return {"run_id": run_id, **{k: None for k in outcomes}, "error": error}
 
 
-def clear_batch_folder(out_dir: Path) -> None:
-    """``--fresh``: remove what a batch writes (saved runs, results, figures), nothing else."""
-    if (out_dir / PARTS).is_dir():
-        shutil.rmtree(out_dir / PARTS)
-    for name in ("runs.parquet", "timeseries.parquet", "manifest.json", "compare.json", "compare.md"):
-        (out_dir / name).unlink(missing_ok=True)
-    for png in out_dir.glob("*.png") if out_dir.is_dir() else ():
-        png.unlink()
-
-
 def _check_saved_outputs(parts: Path, outputs: dict[str, Any], source: str) -> None:
     """Saved runs hold the outcomes their spec asked for; a spec asking for others cannot reuse them."""
     path = parts / OUTPUTS
-    if path.is_file() and json.loads(path.read_text()) != json.loads(json.dumps(outputs)):
+    if not path.is_file():
+        return
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(str(path), None, MISSING, "damaged; use --fresh to start over") from None
+    if saved != json.loads(json.dumps(outputs)):
         raise InputError(
             source,
             "outcomes",
@@ -324,7 +762,7 @@ def _assemble(parts: Path, wanted: set[str], experiment: Experiment, tasks: list
     files = sorted(parts.glob("runs-*.parquet"))
     if not files:
         return pd.DataFrame(columns=["run_id", "error"])
-    saved = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    saved = pd.concat([_read_part(f) for f in files], ignore_index=True)
     saved = saved[saved["run_id"].isin(wanted)]
     # a run that failed and was retried successfully keeps its successful record
     saved = saved.sort_values("error", na_position="first", kind="stable").drop_duplicates("run_id")
@@ -355,7 +793,7 @@ def _write_outputs(out_dir, runs, parts, wanted, experiment, tasks, report, star
     if ts_columns is not None:
         files = sorted(parts.glob("ts-*.parquet"))
         if files:
-            ts = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+            ts = pd.concat([_read_part(f) for f in files], ignore_index=True)
             ts = ts[ts["run_id"].isin(wanted)].drop_duplicates(["run_id", "step"])
             ts = ts.sort_values(["run_id", "step"]).reset_index(drop=True)
             _atomic_parquet(ts, out_dir / "timeseries.parquet")
@@ -384,11 +822,34 @@ def _write_outputs(out_dir, runs, parts, wanted, experiment, tasks, report, star
     )
 
 
+def _write_figures(out_dir: Path, owned: set[str]) -> None:
+    """Draw the figures in a temporary folder, then rename each into place.
+
+    A figure name that is a link is replaced by the figure; the link's target is never written.
+    """
+    from sim.experiments.figures import batch_figures
+
+    stage = Path(tempfile.mkdtemp(prefix=".figures.tmp-", dir=out_dir))
+    try:
+        for name in ("runs.parquet", "manifest.json"):
+            try:
+                os.link(out_dir / name, stage / name)
+            except OSError:
+                shutil.copyfile(out_dir / name, stage / name)
+        names = [Path(p).name for p in batch_figures(stage)]
+        _claim(out_dir, owned, names)
+        for name in names:
+            os.replace(stage / name, out_dir / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 class _Progress:
     """A rich progress bar with ETA and a failure count (quiet when disabled)."""
 
     def __init__(self, total: int, already: int, enabled: bool) -> None:
         self.failed = 0
+        self.done = 0  # runs saved by this batch
         self.progress = None
         if not enabled:
             return
@@ -419,6 +880,7 @@ class _Progress:
             self.progress.update(self.task, description=name)
 
     def advance(self, n: int, failed: int) -> None:
+        self.done += n
         self.failed += failed
         if self.progress:
             self.progress.update(self.task, advance=n, failed=self.failed)
