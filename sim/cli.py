@@ -1,34 +1,78 @@
-"""The ``cxsim`` command: thin faces on the same functions a notebook calls."""
+"""The ``cxsim`` command: thin faces on the same functions a notebook calls.
+
+Every option is checked, and every result folder too, before the first run starts; a problem
+is one line on stderr (``error: <file or option>: ...``) and never a traceback.
+
+Exit codes: 0 done; 2 bad input, or a result that cannot be written (disk full, no permission:
+the line names the folder and the reason; nothing half-written is left); 130 interrupted
+(a batch keeps its saved runs); 1 anything else, which is a bug.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+import sim
 from sim.errors import MISSING, InputError
+from sim.outputs.summary import OUTCOMES, SHARE_OUTCOMES, UNDEFINED, is_defined
 
 try:  # typer >= 0.20 carries its own copy of click
     from typer._click.exceptions import UsageError
 except ImportError:  # pragma: no cover - older typer on top of click
     from click.exceptions import UsageError  # type: ignore[no-redef]
 
+EXIT_CODES = "Exit codes: 0 done, 2 bad input or a result that cannot be written, 130 interrupted."
+
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="cxsim: customer experience inside a B2B service company."
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help="cxsim: customer experience inside a B2B service company.",
+    epilog=EXIT_CODES,
 )
 out = Console()
 err = Console(stderr=True)
 
+#: most local worker processes a batch may start
+MAX_WORKERS = 1024
+#: the outcomes a comparison or a plot may name, as the help lists them
+OUTCOME_NAMES = ", ".join(OUTCOMES)
+#: a result folder's kind in its ownership marker
+BATCH_KIND = "batch"
+
+
+def _default(text: str) -> str:
+    """A default shown in ``--help`` (escaped: Rich would take the brackets for markup)."""
+    return f"\\[default: {text}]"
+
+
+FROM_SCENARIO = _default("the scenario's own")
+FROM_SCENARIOS = _default("the scenarios' own")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"cxsim {sim.__version__}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit()
+
 
 @app.callback()
-def cli() -> None:
+def cli(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
     """cxsim: customer experience inside a B2B service company."""
 
 
@@ -43,55 +87,80 @@ def fail(exc: InputError) -> None:
     raise typer.Exit(2)
 
 
-#: the manifest key that marks a folder as a batch's (or a single run's) own
-BATCH_KEY, RUN_KEY = "experiment", "run_id"
+# ----------------------------------------------------------------------------- option checks
 
 
-def is_cxsim_folder(folder: Path, key: str) -> bool:
-    """A folder cxsim wrote: its manifest has ``key``, or (a batch) it holds saved runs to resume."""
-    if key == BATCH_KEY and (folder / "parts" / "outputs.json").is_file():
-        return True
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and key in manifest
+def check_workers(workers: int | None) -> None:
+    """``--workers``: a positive whole number of local processes, within reason."""
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise InputError("--workers", None, workers, f"allowed: a whole number >= 1 (at most {MAX_WORKERS})")
 
 
-def check_out_dir(path: Path, key: str = RUN_KEY) -> None:
-    """``--out`` must name a new folder, an empty one, or an earlier cxsim result of the same kind."""
-    target = path.resolve()
-    cwd = Path.cwd().resolve()
-    if target == cwd or target in cwd.parents:
-        raise InputError("--out", None, str(path), "the current folder or one above it; name a new folder")
-    if target.exists():
-        if not target.is_dir():
-            raise InputError("--out", None, str(path), "a file is in the way; name a folder")
-        if any(target.iterdir()) and not is_cxsim_folder(target, key):
-            raise InputError(
-                "--out",
-                None,
-                str(path),
-                "a folder that is not a cxsim result (it would be replaced); name a new folder",
-            )
-    parent = target.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise InputError("--out", None, str(path), f"{parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError("--out", None, str(path), f"no permission to write in {parent}")
+def check_worker_timeout(seconds: float | None) -> None:
+    """``--worker-timeout``: a finite number of seconds > 0."""
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        raise InputError("--worker-timeout", None, seconds, "allowed: a finite number of seconds > 0")
+
+
+def check_scheduler_text(scheduler: str | None) -> None:
+    """``--scheduler``: something that can be an address (whether it answers is checked later)."""
+    if scheduler is not None and (not scheduler.strip() or any(c.isspace() for c in scheduler)):
+        raise InputError("--scheduler", None, scheduler, "allowed: a scheduler address such as tcp://10.0.0.5:8786")
+
+
+def check_outcome(option: str, name: str, allowed: Sequence[str]) -> None:
+    """An outcome named on the command line must be one of ``allowed`` (listed in the message)."""
+    if name not in allowed:
+        raise InputError(option, None, name, f"allowed: {', '.join(allowed)}")
+
+
+def confirm_size(count: int, limit: int, yes: bool) -> None:
+    """Above ``limit`` runs, ask on a terminal; without one, ``--yes`` must have been given."""
+    if count <= limit or yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError("--yes", None, MISSING, f"{count:,} runs exceed {limit:,}; give --yes to run them")
+    if not typer.confirm(f"{count:,} runs (more than {limit:,}); start them?", default=False, err=True):
+        error_line(f"{count:,} runs not started")
+        raise typer.Exit(2)
+
+
+def check_out_folder(target: Path, kind: str, names: Sequence[str] = ()) -> None:
+    """The result folder, before any run: a path cxsim can write, new, empty or its own ``kind`` result."""
+    from sim.outputs.provenance import check_result_folder
+
+    accept = None
+    if kind == BATCH_KIND:
+        from sim.experiments.batch import is_batch_folder
+
+        accept = is_batch_folder
+    check_result_folder(target, kind, names, "--out", accept_unmarked=accept)
+
+
+# ----------------------------------------------------------------------------- commands
 
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario YAML file.")],
-    seed: Annotated[int | None, typer.Option(help="Seed (overrides the scenario's).")] = None,
-    steps: Annotated[int | None, typer.Option(help="Weeks to simulate (overrides the scenario's).")] = None,
+    scenario: Annotated[str, typer.Argument(help="Scenario YAML file, or the name of a shipped one (baseline).")],
+    seed: Annotated[
+        int | None, typer.Option(help=f"Seed, 0 to 2**63-1 (overrides the scenario's). {FROM_SCENARIO}")
+    ] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(help=f"Weeks to simulate, 1 to 5200 (overrides the scenario's). {FROM_SCENARIO}"),
+    ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a scenario value: key.path=value (repeatable).")
     ] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Result folder [results/<name>/<run id>].")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Result folder: new, empty, or an earlier run's (only its own files are replaced). "
+            + _default("results/<name>/<run id>"),
+        ),
+    ] = None,
     figures: Annotated[bool, typer.Option(help="Write PNG figures.")] = True,
 ) -> None:
     """Run one scenario and write time series, summary, manifest and figures."""
@@ -100,97 +169,185 @@ def run(
     options = {"seed": seed, "steps": steps}
     try:
         sc = load_scenario(scenario, set_ or [], options={k: v for k, v in options.items() if v is not None})
-        if out_dir is not None:
-            check_out_dir(out_dir)
     except InputError as exc:
         fail(exc)
-    from sim.outputs.run import default_out_dir, run_scenario, write_run  # heavy imports only once the input is valid
+    from sim.outputs.run import check_run_folder, default_out_dir, run_scenario, write_run
 
+    target = out_dir if out_dir is not None else default_out_dir(sc)
+    try:
+        check_run_folder(target, figures)
+    except InputError as exc:
+        fail(exc)
     result = run_scenario(sc, source=scenario)
-    target = out_dir if out_dir is not None else default_out_dir(result)
-    write_run(result, target, figures=figures)
+    try:
+        write_run(result, target, figures=figures)
+    except InputError as exc:
+        fail(exc)
     print_summary(result.summary, f"{sc.name} (seed {result.seed}, {sc.steps} weeks)")
-    out.print(f"results: {target}")
+    out.print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
 def batch(
-    spec: Annotated[str, typer.Argument(help="Experiment spec YAML file.")],
-    workers: Annotated[int | None, typer.Option(help="Local worker processes [all cores]; 1 runs serially.")] = None,
+    spec: Annotated[str, typer.Argument(help="Experiment spec YAML file, or the name of a shipped one.")],
+    workers: Annotated[
+        int | None,
+        typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
+    ] = None,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
     ] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Result folder [results/<spec name>].")] = None,
-    fresh: Annotated[bool, typer.Option(help="Discard saved runs in the folder and start over.")] = False,
+    worker_timeout: Annotated[
+        float | None,
+        typer.Option(help=f"Seconds a Dask batch waits without a live worker before it stops. {_default('180')}"),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Result folder: new, empty, or this batch's. " + _default("results/<spec name>")),
+    ] = None,
+    fresh: Annotated[bool, typer.Option(help="Discard the runs saved in the folder and start over.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Run a design of more than 100,000 runs without asking.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run an experiment spec (sweep, cases, replications); resumes where a killed batch stopped."""
-    from sim.experiments.batch import run_batch
-    from sim.experiments.spec import load_experiment
-
-    if workers is not None and workers < 1:
-        fail(InputError("--workers", None, workers, "allowed: a whole number >= 1"))
     try:
-        experiment = load_experiment(spec)
+        check_workers(workers)
+        check_worker_timeout(worker_timeout)
+        check_scheduler_text(scheduler)
+    except InputError as exc:
+        fail(exc)
+    from sim.experiments.batch import run_batch
+    from sim.experiments.spec import MAX_RUNS, load_experiment
+
+    def announce(count: int) -> None:
+        out.print(f"{count:,} runs in the design", markup=False, highlight=False, soft_wrap=True)
+        confirm_size(count, MAX_RUNS, yes)
+
+    try:
+        experiment = load_experiment(spec, max_runs=None if yes or sys.stdin.isatty() else MAX_RUNS, on_count=announce)
         target = out_dir if out_dir is not None else Path("results") / experiment.spec.name
-        check_out_dir(target, BATCH_KEY)
-        report = run_batch(experiment, target, workers, scheduler, fresh=fresh, progress=progress)
+        check_out_folder(target, BATCH_KIND)
+        extra: dict[str, Any] = {} if worker_timeout is None else {"worker_timeout": worker_timeout}
+        report = run_batch(experiment, target, workers, scheduler, fresh=fresh, progress=progress, **extra)
     except InputError as exc:
         fail(exc)
     if report.interrupted:
-        err.print(f"interrupted: saved runs are kept in {target}/parts; run the same command again to resume")
+        err.print(
+            f"interrupted: saved runs are kept in {target}/parts; run the same command again to resume",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(130)
     out.print(
         f"{report.total} runs ({report.computed} computed now, {report.reused} reused) "
-        f"in {report.seconds:.1f} s on {report.executor}; {len(report.failed)} failed"
+        f"in {report.seconds:.1f} s on {report.executor}; {len(report.failed)} failed",
+        markup=False,
     )
     for run_id, error in report.failed[:10]:
-        err.print(f"failed {run_id}: {error}", markup=False)
-    out.print(f"results: {target}")
+        err.print(f"failed {run_id}: {error}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"results: {target}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
 def compare(
-    scenarios: Annotated[list[str], typer.Argument(help="Scenario files; the first is the reference.")],
-    reps: Annotated[int | None, typer.Option(help="Paired replications [30].")] = None,
-    ci_width: Annotated[
-        float | None, typer.Option(help="Add replications until the first metric's CI half-width is below this.")
+    scenarios: Annotated[
+        list[str], typer.Argument(help="Scenario files (or shipped names); the first is the reference.")
+    ],
+    reps: Annotated[
+        int | None, typer.Option(help=f"Paired replications, 2 to 100000. {_default('30 (without --ci-width)')}")
     ] = None,
-    max_reps: Annotated[int, typer.Option(help="Upper limit of replications with --ci-width.")] = 200,
-    metric: Annotated[list[str] | None, typer.Option(help="KPI to compare (repeatable) [all headline KPIs].")] = None,
-    seed: Annotated[int, typer.Option(help="Root seed of the paired replications.")] = 2026,
-    steps: Annotated[int | None, typer.Option(help="Weeks to simulate (overrides the scenarios').")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Result folder [results/compare/<names>].")] = None,
-    workers: Annotated[int | None, typer.Option(help="Local worker processes [all cores].")] = None,
+    ci_width: Annotated[
+        float | None,
+        typer.Option(
+            help="Add replications until the first metric's 95 % CI half-width is at most this, in the unit the "
+            "table shows: percentage points for shares (rates, retention, stale share, handoff loss), "
+            "the metric's own unit otherwise (NPS points, weeks, 0-1 scores)."
+        ),
+    ] = None,
+    max_reps: Annotated[int, typer.Option(help="Upper limit of replications with --ci-width, 2 to 100000.")] = 200,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"KPI to compare (repeatable); allowed: {OUTCOME_NAMES}. {_default('the headline KPIs')}",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Root seed of the paired replications, 0 to 2**63-1.")] = 2026,
+    steps: Annotated[
+        int | None,
+        typer.Option(help=f"Weeks to simulate, 1 to 5200 (overrides the scenarios'). {FROM_SCENARIOS}"),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Result folder: new, empty, or this comparison's. " + _default("results/compare/<names>"),
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}. {_default('all cores')}")
+    ] = None,
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
+    worker_timeout: Annotated[
+        float | None,
+        typer.Option(help=f"Seconds a Dask batch waits without a live worker before it stops. {_default('180')}"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Run more than 100,000 runs without asking.")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Compare scenarios against the first: every KPI's mean difference with a 95 % CI (paired)."""
-    from sim.experiments.compare import Plan, diff_text, fmt, run_comparison
+    from sim.experiments.compare import (
+        DEFAULT_METRICS,
+        Plan,
+        check_compare_folder,
+        check_plan,
+        comparison_experiment,
+        comparison_name,
+        diff_text,
+        fmt,
+        run_comparison,
+    )
+    from sim.experiments.spec import MAX_RUNS
 
-    if reps is not None and ci_width is not None:
-        fail(InputError("--reps", None, reps, "give either --reps or --ci-width, not both"))
-    if reps is not None and reps < 2:
-        fail(InputError("--reps", None, reps, "allowed: a whole number >= 2 (a CI needs two replications)"))
-    if ci_width is not None and ci_width <= 0:
-        fail(InputError("--ci-width", None, ci_width, "allowed: a number > 0"))
-    if max_reps < 2:
-        fail(InputError("--max-reps", None, max_reps, "allowed: a whole number >= 2"))
-    plan = Plan(reps=reps or 30, ci_width=ci_width, max_reps=max_reps)
-    names = "_vs_".join(Path(s).stem for s in scenarios)[:120]
-    target = out_dir if out_dir is not None else Path("results") / "compare" / names
+    metrics = list(metric) if metric else list(DEFAULT_METRICS)
     try:
-        check_out_dir(target, BATCH_KEY)
+        if reps is not None and ci_width is not None:
+            raise InputError("--reps", None, reps, "give either --reps or --ci-width, not both")
+        for name in metrics:
+            check_outcome("--metric", name, list(OUTCOMES))
+        check_workers(workers)
+        check_worker_timeout(worker_timeout)
+        check_scheduler_text(scheduler)
+        if len(scenarios) < 2:
+            raise InputError(
+                "compare", None, scenarios, "give at least two scenario files (the first is the reference)"
+            )
+        scale = 100.0 if metrics[0] in SHARE_OUTCOMES else 1.0
+        plan = Plan(
+            reps=30 if reps is None else reps,
+            ci_width=None if ci_width is None else ci_width / scale,
+            max_reps=max_reps,
+        )
+        if ci_width is not None and not (math.isfinite(ci_width) and ci_width > 0):
+            raise InputError("--ci-width", None, ci_width, "allowed: a finite number > 0")
+        check_plan(plan, metrics, seed, steps)
+        count = len(scenarios) * (plan.reps if ci_width is None else max_reps)
+        confirm_size(count, MAX_RUNS, yes)
+        comparison_experiment(scenarios, seed, steps)  # every scenario file valid before any run
+        target = out_dir if out_dir is not None else Path("results") / "compare" / comparison_name(scenarios)
+        check_compare_folder(target)
         result = run_comparison(
             scenarios,
             target,
             plan,
-            metric,
+            metrics,
             seed=seed,
             steps=steps,
             workers=workers,
             scheduler=scheduler,
             progress=progress,
+            worker_timeout=worker_timeout,
         )
     except InputError as exc:
         fail(exc)
@@ -204,44 +361,119 @@ def compare(
                 m, fmt(per[base]["mean"], m), fmt(per[other]["mean"], m), diff_text(result["differences"][other][m], m)
             )
         out.print(table)
-    out.print("* the 95 % interval excludes zero: the difference is unlikely to be noise. pp = percentage points.")
-    out.print(f"stopped by: {result['stopped_by']}")
-    out.print(f"results: {target} (compare.json, compare.md, figures)")
+    out.print(
+        "* the 95 % interval excludes zero: the difference is unlikely to be noise. "
+        f"pp = percentage points. {UNDEFINED} = undefined in these runs."
+    )
+    out.print(f"stopped by: {result['stopped_by']}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"results: {target} (compare.json, compare.md, figures)", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
 def plot(
     folder: Annotated[Path, typer.Argument(help="A batch result folder (runs.parquet + manifest.json).")],
-    outcome: Annotated[str | None, typer.Option(help="Outcome shown in the two-factor heatmaps [nps].")] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Outcome shown in the two-factor heatmaps; allowed: the batch's outcomes ({OUTCOME_NAMES}). "
+            + _default("nps"),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Draw a batch's figures: one-factor effects with CI bands, two-factor heatmaps, cases."""
-    from sim.experiments.figures import batch_figures
-    from sim.outputs.summary import OUTCOMES
+    try:
+        kept = check_batch_results(folder)
+        if outcome is not None:
+            check_outcome("--outcome", outcome, kept)
+        written = write_batch_figures(folder, outcome)
+    except InputError as exc:
+        fail(exc)
+    for path in written:
+        out.print(str(path), markup=False, highlight=False, soft_wrap=True)
 
-    if not (folder / "runs.parquet").is_file() or not is_cxsim_folder(folder, BATCH_KEY):
-        fail(InputError(str(folder), None, MISSING, "not a batch result folder (needs runs.parquet and manifest.json)"))
-    kept = (
-        json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get(BATCH_KEY, {}).get("outcomes", OUTCOMES)
-    )
-    if outcome is not None and outcome not in kept:
-        fail(InputError("--outcome", None, outcome, f"allowed (kept by this batch): {', '.join(kept)}"))
-    for path in batch_figures(folder, outcome):
-        out.print(str(path))
+
+def check_batch_results(folder: Path) -> list[str]:
+    """A batch folder whose manifest and runs table can be read; return the outcomes it kept."""
+    from sim.experiments.batch import is_batch_folder
+
+    src = str(folder)
+    if not folder.is_dir() or not (folder / "runs.parquet").exists() or not is_batch_folder(folder):
+        raise InputError(src, None, MISSING, "not a batch result folder (needs runs.parquet and manifest.json)")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError(
+            str(folder / "manifest.json"), None, MISSING, "missing or damaged; run the batch again to rewrite it"
+        ) from None
+    spec = manifest.get("experiment") if isinstance(manifest, dict) else None
+    kept = spec.get("outcomes") if isinstance(spec, dict) else None
+    if (
+        not isinstance(kept, list)
+        or not kept
+        or not all(isinstance(o, str) for o in kept)
+        or not isinstance(spec.get("name"), str)
+        or not isinstance(spec.get("grid", {}), dict)
+    ):
+        raise InputError(
+            str(folder / "manifest.json"), "experiment", MISSING, "not a batch manifest; run the batch again"
+        )
+    try:
+        import pyarrow.parquet as pq
+
+        columns = set(pq.read_schema(folder / "runs.parquet").names)
+    except Exception:  # pyarrow reports a damaged file in several ways
+        raise InputError(
+            str(folder / "runs.parquet"), None, MISSING, "damaged (not a Parquet table); run the batch again"
+        ) from None
+    missing = [c for c in ("run_id", "case", "error", *kept, *spec.get("grid", {})) if c not in columns]
+    if missing:
+        raise InputError(
+            str(folder / "runs.parquet"), None, MISSING, f"lacks the column {missing[0]!r}; run the batch again"
+        )
+    return kept
+
+
+def write_batch_figures(folder: Path, outcome: str | None) -> list[Path]:
+    """Draw the figures beside the folder, then move them in: never through a link, never half a set."""
+    from sim.experiments.figures import batch_figures
+    from sim.outputs.provenance import check_output_path, clean_stale_temporaries, commit, staging, write_error
+
+    check_output_path(folder, str(folder))
+    inputs = ("runs.parquet", "manifest.json")
+    try:
+        parent = Path(os.path.realpath(folder)).parent
+        clean_stale_temporaries(parent)
+        with staging(parent, folder.name) as tmp:
+            for name in inputs:
+                os.symlink(os.path.realpath(folder / name), tmp / name)
+            try:
+                names = [Path(p).name for p in batch_figures(tmp, outcome)]
+            except (KeyError, ValueError, TypeError, IndexError) as exc:
+                raise InputError(
+                    str(folder / "runs.parquet"), None, MISSING, f"cannot draw its figures ({type(exc).__name__})"
+                ) from None
+            for name in inputs:
+                os.unlink(tmp / name)
+            commit(folder, tmp, BATCH_KIND, supersede=())
+    except OSError as exc:
+        raise write_error(folder, exc) from None
+    return [folder / n for n in names]
 
 
 def print_summary(summary: dict, title: str) -> None:
-    """The headline outcomes as a short table, then the top reasons of detractors."""
+    """The headline outcomes as a short table (n/a where undefined), then the top reasons of detractors."""
     rows = [
         ("annual churn", _pct(summary["annual_churn_rate"])),
         ("net revenue retention", _pct(summary["net_revenue_retention"])),
-        ("NPS (census / surveyed)", f"{summary['nps']:+.1f} / {summary['nps_surveyed']:+.1f}"),
-        ("mean satisfaction", f"{summary['mean_satisfaction']:.3f}"),
-        ("mean engagement", f"{summary['mean_engagement']:.3f}"),
-        ("information age at touchpoints", f"{summary['mean_info_age_weeks']:.2f} weeks"),
+        ("NPS (census / surveyed)", f"{_num(summary['nps'], '+.1f')} / {_num(summary['nps_surveyed'], '+.1f')}"),
+        ("mean satisfaction", _num(summary["mean_satisfaction"], ".3f")),
+        ("mean engagement", _num(summary["mean_engagement"], ".3f")),
+        ("information age at touchpoints", _num(summary["mean_info_age_weeks"], ".2f", " weeks")),
         ("touchpoints with stale information", _pct(summary["stale_share"])),
         ("handoff information loss", _pct(summary["handoff_info_loss"])),
         ("failures recovered on the spot", _pct(summary["recovery_rate"])),
-        ("employee turnover", _pct(summary["employee_turnover_rate"]) + " / year"),
+        ("employee turnover", _pct(summary["employee_turnover_rate"], " / year")),
     ]
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("KPI")
@@ -253,12 +485,18 @@ def print_summary(summary: dict, title: str) -> None:
     if why:
         out.print(
             "top detractor reasons: "
-            + "; ".join(f"{w['stage']}/{w['channel']}: {w['cause'].replace('_', ' ')} ({w['share']:.0%})" for w in why)
+            + "; ".join(f"{w['stage']}/{w['channel']}: {w['cause'].replace('_', ' ')} ({w['share']:.0%})" for w in why),
+            markup=False,
+            highlight=False,
         )
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f} %"
+def _num(x: float | None, spec: str, unit: str = "") -> str:
+    return f"{float(x):{spec}}{unit}" if is_defined(x) else UNDEFINED  # type: ignore[arg-type]
+
+
+def _pct(x: float | None, unit: str = "") -> str:
+    return f"{100 * float(x):.1f} %{unit}" if is_defined(x) else UNDEFINED  # type: ignore[arg-type]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -275,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         error_line("aborted")
-        sys.exit(1)
+        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -76,7 +76,8 @@ def test_seed_argument_overrides_scenario_seed():
 
 @pytest.fixture(scope="module")
 def cli_runs(tmp_path_factory):
-    """``cxsim run baseline.yaml --seed 7 --steps 40 --out A`` twice in one folder: the second replaces the first.
+    """``cxsim run baseline.yaml --seed 7 --steps 40 --out A`` twice in one folder: the second replaces the
+    files of the first (the folder's ownership marker lists them).
 
     Returns the result folder, the first run's files (bytes) and both processes.
     """
@@ -102,6 +103,8 @@ def test_cli_run_is_byte_identical(cli_runs):
     assert (out / "timeseries.parquet").read_bytes() == first["timeseries.parquet"]
     assert (out / "summary.json").read_bytes() == first["summary.json"]
     assert {p.name for p in out.iterdir()} == set(first)
+    marker = json.loads((out / ".cxsim-owned.json").read_text())
+    assert marker["kind"] == "run" and set(marker["files"]) == set(first) - {".cxsim-owned.json"}
 
 
 def test_cli_run_writes_all_artefacts(cli_runs):

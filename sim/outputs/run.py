@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,17 @@ from typing import Any
 import pandas as pd
 
 from sim.model import CXModel
-from sim.outputs.provenance import atomic_directory, environment, git_commit, run_id, write_json
+from sim.outputs.provenance import (
+    check_result_folder,
+    clean_stale_temporaries,
+    commit,
+    environment,
+    git_commit,
+    run_id,
+    staging,
+    write_error,
+    write_json,
+)
 from sim.outputs.summary import summarise
 from sim.scenario.schema import Scenario
 
@@ -26,6 +37,25 @@ class RunResult:
     timeseries: pd.DataFrame
     summary: dict[str, Any]
     manifest: dict[str, Any]
+
+
+#: what a run writes into its folder (figures only with ``figures=True``)
+RUN_FILES = ("timeseries.parquet", "summary.json", "manifest.json")
+FIGURE_FILES = (
+    "kpis.png",
+    "satisfaction_by_stage.png",
+    "engagement_by_unit.png",
+    "information_age.png",
+    "detractor_causes.png",
+)
+#: what a result folder of a single run is called in its ownership marker
+KIND = "run"
+
+
+def planned_run_id(scenario: Scenario, seed: int | None = None) -> str:
+    """The id a run of ``scenario`` will get, known before it runs (so its folder can be checked first)."""
+    seed = scenario.seed if seed is None else int(seed)
+    return run_id(scenario.model_copy(update={"seed": seed}).model_dump(mode="json"), seed)
 
 
 def run_scenario(scenario: Scenario, seed: int | None = None, source: str | None = None) -> RunResult:
@@ -56,19 +86,45 @@ def run_scenario(scenario: Scenario, seed: int | None = None, source: str | None
     return RunResult(scenario, seed, rid, frame, summary, manifest)
 
 
-def default_out_dir(result: RunResult, root: Path = Path("results")) -> Path:
-    return root / result.scenario.name / result.run_id
+def default_out_dir(result: RunResult | Scenario, root: Path = Path("results")) -> Path:
+    """``results/<scenario name>/<run id>``: one folder per distinct input, known before the run."""
+    if isinstance(result, RunResult):
+        return root / result.scenario.name / result.run_id
+    return root / result.name / planned_run_id(result)
+
+
+def run_files(figures: bool = True) -> tuple[str, ...]:
+    """The names a run writes into its folder."""
+    return RUN_FILES + (FIGURE_FILES if figures else ())
+
+
+def check_run_folder(out_dir: Path, figures: bool = True, source: str = "--out") -> None:
+    """Refuse (InputError) a folder a run may not write into: call it before the run starts."""
+    check_result_folder(Path(out_dir), KIND, run_files(figures), source)
 
 
 def write_run(result: RunResult, out_dir: Path, figures: bool = True) -> Path:
-    """Write results into ``out_dir`` atomically: all files appear together or none do."""
-    out_dir = Path(out_dir)
-    with atomic_directory(out_dir) as tmp:
-        result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-        write_json(tmp / "summary.json", result.summary)
-        write_json(tmp / "manifest.json", result.manifest)
-        if figures:
-            from sim.outputs.figures import run_figures
+    """Write results into ``out_dir`` atomically: all new files appear together, or the old result stays.
 
-            run_figures(result.timeseries, result.summary, result.scenario, tmp)
+    ``out_dir`` must be new, empty, or an earlier run's folder (its marker says so); there only
+    the files the earlier run wrote are replaced, and anything the user added stays. Disk full
+    and other write errors become one-line InputErrors naming the folder.
+    """
+    out_dir = Path(out_dir)
+    check_run_folder(out_dir, figures)
+    try:
+        parent = Path(os.path.realpath(out_dir)).parent
+        parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temporaries(parent)
+        with staging(parent, out_dir.name) as tmp:
+            result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+            write_json(tmp / "summary.json", result.summary)
+            write_json(tmp / "manifest.json", result.manifest)
+            if figures:
+                from sim.outputs.figures import run_figures
+
+                run_figures(result.timeseries, result.summary, result.scenario, tmp)
+            commit(out_dir, tmp, KIND)
+    except OSError as exc:
+        raise write_error(out_dir, exc) from None
     return out_dir

@@ -49,6 +49,18 @@ def display_scale(outcome: str) -> tuple[float, str]:
     return (100.0, "%") if outcome in SHARE_OUTCOMES else (1.0, "")
 
 
+#: how an undefined outcome (None in a summary, NaN in a table) is shown everywhere
+UNDEFINED = "n/a"
+
+
+def is_defined(value: object) -> bool:
+    """A finite number that can be shown; None and NaN are undefined outcomes, never a made-up 0."""
+    try:
+        return value is not None and bool(np.isfinite(float(value)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 def summarise(model: CXModel) -> dict[str, Any]:
     """The run's scalar outcomes plus the detractors' why-table (a list of records).
 
