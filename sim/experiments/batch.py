@@ -40,6 +40,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import MISSING, InputError
+from sim.experiments.labels import factor_label
 from sim.experiments.spec import Experiment, RunTask
 from sim.outputs.provenance import MARKER, environment, git_commit, owned_files, read_marker, write_json, write_marker
 
@@ -67,13 +68,6 @@ _TEMPORARY = {
     ),
     PARTS: _temporary(r"(?:runs|ts)-[0-9a-f]{20}\.parquet|outputs\.json"),
 }
-
-
-def factor_label(value: Any) -> Any:
-    """A factor level as a table cell: scalars as they are, sections as canonical JSON text."""
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return value
 
 
 class SerialExecutor(Executor):

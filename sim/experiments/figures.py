@@ -31,7 +31,7 @@ from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from sim.experiments.batch import factor_label
+from sim.experiments.labels import factor_label
 from sim.experiments.stats import Band, mean_intervals
 from sim.outputs.figures import (
     PALETTE,
