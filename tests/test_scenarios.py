@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 
+import numpy as np
 import pytest
 from conftest import BASELINE_YAML, SCENARIOS, run_model
 
@@ -95,3 +97,178 @@ def test_load_errors_carry_source_field_and_value(tmp_path):
     err = info.value
     assert (err.source, err.field, err.value) == (str(bad), "organization.meeting_every_weeks", 0)
     assert "1" in err.allowed and "52" in err.allowed
+
+
+# --------------------------------------------------------------------------- strict types and bounded reading
+def _load_text(tmp_path, text: str, *overrides: str):
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    return load_scenario(path, list(overrides))
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "needle"),
+    [
+        ("customers: {accounts: '40'}\n", "customers.accounts", "without quotes"),
+        ("customers: {accounts: 40.0}\n", "customers.accounts", "decimal point"),
+        ("customers: {accounts: 40.5}\n", "customers.accounts", "whole number"),
+        ("steps: 0100\n", "steps", "leading zeros"),
+        ("policies: {empowerment: yes}\n", "policies.empowerment", "true or false"),
+        ("policies: {empowerment: on}\n", "policies.empowerment", "true or false"),
+        ("policies: {empowerment: 1}\n", "policies.empowerment", "true or false"),
+        ("policies: {empowerment: 'true'}\n", "policies.empowerment", "true or false"),
+        ("organization: {cross_unit_ties: '0.2'}\n", "organization.cross_unit_ties", "without quotes"),
+    ],
+)
+def test_scenario_types_are_strict(tmp_path, text, field, needle):
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, text)
+    assert info.value.field == field and needle in info.value.allowed
+
+
+def test_plain_yaml_values_and_set_overrides_still_read_as_meant(tmp_path):
+    sc = _load_text(
+        tmp_path,
+        "customers: {accounts: 1_000}\nparameters: {journey: {marketing_inflow: 1e1}}\npolicies: {empowerment: true}\n",
+        "policies.user_stories=true",
+        "organization.cross_unit_ties=0.2",
+        "customers.prospects=90",
+    )
+    assert sc.customers.accounts == 1000 and sc.parameters.journey.marketing_inflow == 10.0
+    assert sc.policies.empowerment is True and sc.policies.user_stories is True
+    assert sc.organization.cross_unit_ties == 0.2 and sc.customers.prospects == 90
+    with pytest.raises(InputError, match="true or false"):
+        _load_text(tmp_path, "name: x\n", "policies.user_stories=yes")
+
+
+def test_numpy_whole_numbers_count_as_whole_numbers():
+    sc = Scenario.model_validate({"organization": {"meeting_every_weeks": np.int64(4)}})
+    assert sc.organization.meeting_every_weeks == 4 and type(sc.organization.meeting_every_weeks) is int
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "line"),
+    [
+        ("steps: 30\nwarmup: 4\nsteps: 40\n", "steps", "line 1"),
+        ("organization:\n  cross_unit_ties: 0.1\n  cross_unit_ties: 0.2\n", "organization.cross_unit_ties", "line 2"),
+        ("policies: {empowerment: true, empowerment: false}\n", "policies.empowerment", "line 1"),
+    ],
+)
+def test_duplicate_keys_are_refused(tmp_path, text, field, line):
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, text)
+    assert info.value.field == field
+    assert "duplicate key" in info.value.allowed and f"first on {line}" in info.value.allowed
+
+
+BOMB = "".join(
+    [f"l0: &l0 [{', '.join(['lol'] * 9)}]\n"]
+    + [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10)]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (BOMB + "description: *l9\n", "aliases"),
+        (BOMB + "organization: {units: {sales: {employees: *l9}}}\n", "aliases"),
+        ("description: &a [1, *a]\n", "contains itself"),
+        ("description: " + "[" * 500 + "]" * 500 + "\n", "nested"),
+        ("description: " + "[" * 3000 + "]" * 3000 + "\n", "nesting"),
+        ("description: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", "nested"),
+        ("# " + "x" * (1 << 20) + "\n", "bytes"),
+        ("customers: {accounts: " + "9" * 5000 + "}\n", "digits"),
+    ],
+    ids=["bomb-description", "bomb-employees", "recursive", "deep-500", "deep-3000", "deep-mapping", "big", "digits"],
+)
+def test_hostile_yaml_is_refused_fast(tmp_path, text, needle):
+    start = time.perf_counter()
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, text)
+    assert time.perf_counter() - start < 1.0
+    assert needle in str(info.value) and len(str(info.value)) < 300
+
+
+def test_an_error_shows_a_big_value_cut_short(tmp_path):
+    """A big value (here 17,000 numbers through aliases) is shown in a few dozen characters."""
+    bomb = "[&x0 [" + ", ".join(["1"] * 25) + "], &x1 [" + ", ".join(["*x0"] * 25) + "], [" + ", ".join(["*x1"] * 25)
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, f"description: {bomb}]]\n")
+    assert info.value.field == "description" and len(str(info.value)) < 200
+
+
+def test_aliases_are_copies_so_an_override_stays_where_it_is_set(tmp_path):
+    sc = _load_text(
+        tmp_path,
+        "organization:\n  units:\n    sales: &unit {employees: 12, capacity: 3.0}\n    support: *unit\n",
+        "organization.units.sales.employees=20",
+    )
+    assert sc.organization.units.sales.employees == 20 and sc.organization.units.support.employees == 12
+
+
+@pytest.mark.parametrize("parent", ["/etc/shadow", "/etc/passwd", "/dev/zero", "/proc/self/environ", "secret.txt"])
+def test_extends_reads_only_yaml_scenario_files(tmp_path, parent):
+    (tmp_path / "secret.txt").write_text("SECRET-LINE: 1\n")
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, f"extends: {parent}\n")
+    message = str(info.value)
+    assert info.value.field == "extends" and ".yaml or .yml" in message
+    assert "SECRET" not in message and "root:" not in message
+
+
+def test_extends_through_a_link_to_another_kind_of_file_is_refused(tmp_path):
+    (tmp_path / "secret.txt").write_text("SECRET-LINE: [\n")
+    (tmp_path / "link.yaml").symlink_to("secret.txt")
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, "extends: link.yaml\n")
+    assert "not YAML" in str(info.value) and "SECRET" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "content", ["SECRET-LINE: [\n", "a: *SECRET-LINE\n", "a: !SECRET-LINE 1\n"], ids=["malformed", "alias", "tag"]
+)
+def test_an_error_in_a_parent_file_does_not_echo_its_text(tmp_path, content):
+    (tmp_path / "parent.yaml").write_text(content)
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, "extends: parent.yaml\n")
+    assert info.value.source.endswith("parent.yaml") and "SECRET" not in str(info.value)
+
+
+def test_a_long_extends_chain_is_refused(tmp_path):
+    for i in range(30):
+        (tmp_path / f"c{i}.yaml").write_text(f"extends: c{i + 1}.yaml\n")
+    (tmp_path / "c30.yaml").write_text("name: end\n")
+    with pytest.raises(InputError, match="at most 20 files"):
+        _load_text(tmp_path, "extends: c0.yaml\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "empty"),
+        (b"# only a comment\n", "empty"),
+        (b"- a\n- b\n", "mapping"),
+        (b"name: a\n---\nname: b\n", "single document"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "UTF-8"),
+        (b"name: a\x00b\n", "control character"),
+    ],
+    ids=["empty", "comment", "list", "two-documents", "binary", "nul"],
+)
+def test_files_that_are_not_a_scenario_mapping_are_refused(tmp_path, content, needle):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=needle):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("name", ["n" * 101, ".", "..", "a/b"])
+def test_names_that_cannot_be_a_folder_name_are_refused(tmp_path, name):
+    with pytest.raises(InputError) as info:
+        _load_text(tmp_path, f"name: '{name}'\n")
+    assert info.value.field == "name"
+
+
+def test_a_shipped_scenario_is_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario("baseline").name == "baseline"
+    assert load_scenario("empowerment.yaml").policies.empowerment is True

@@ -1,20 +1,31 @@
 """Loading scenarios: read a file, resolve its ``extends`` chain, apply overrides, validate.
 
 Any problem becomes an :class:`~sim.errors.InputError` that names the file (or option), the
-field, the value and what is allowed.
+field, the value and what is allowed. Files are read by :mod:`sim.scenario.yaml_input` (bounded
+size, depth and aliases; no duplicate keys); validation errors of scenarios and experiment specs
+are translated by the same :func:`translate` here.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from sim.errors import MISSING, InputError
 from sim.scenario.schema import LeaderSpec, Scenario, deep_merge, field_bounds, submodel
+from sim.scenario.shipped import Kind, locate
+from sim.scenario.yaml_input import parse_scalar, read_yaml
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+MAX_EXTENDS = 20
+"""Longest ``extends`` chain (the shipped scenarios use one level)."""
 
 
 def load_scenario(
@@ -24,10 +35,11 @@ def load_scenario(
 ) -> Scenario:
     """Read, inherit, override and validate a scenario file; raise InputError on any problem.
 
-    ``overrides`` are ``key.path=value`` strings (the CLI's ``--set``); ``options`` maps a
-    top-level key to a value given by its own command-line option (``--seed``, ``--steps``).
+    ``path`` may be the bare name of a shipped scenario (``baseline``). ``overrides`` are
+    ``key.path=value`` strings (the CLI's ``--set``); ``options`` maps a top-level key to a
+    value given by its own command-line option (``--seed``, ``--steps``).
     """
-    path = Path(path)
+    path = find_input(path, "scenarios")
     raw = read_raw_scenario(path, ())
     origins: dict[str, str] = {}
     for item in overrides:
@@ -54,18 +66,24 @@ def validate_scenario(raw: dict[str, Any], source: str, origins: dict[str, str] 
         loc = [str(p) for p in err["loc"]]
         dotted = ".".join(loc)
         origin = _origin(dotted, origins, source)
-        value = err.get("input", MISSING) if err["type"] != "missing" else MISSING
+        value = _value(err)
         if dotted == "warmup" and err["type"] == "value_error" and origin == source and "steps" in origins:
             # the file's warmup was fine until an option shortened the run: point at the option
             raise InputError(
                 origins["steps"], "steps", raw.get("steps"), f"must be longer than warmup ({value})"
             ) from None
-        if err["type"] == "extra_forbidden":
-            value = MISSING
-            allowed = f"unknown key; allowed here: {', '.join(_allowed_keys(loc[:-1]))}"
-        else:
-            allowed = _allowed_text(err, loc)
-        raise InputError(origin, dotted or None, value, allowed) from None
+        raise InputError(origin, dotted or None, value, allowed_text(err, Scenario)) from None
+
+
+def translate(exc: ValidationError, root: type[BaseModel], source: str) -> InputError:
+    """The first error of a pydantic validation of ``root`` as a one-line InputError for ``source``."""
+    err = exc.errors()[0]
+    dotted = ".".join(str(p) for p in err["loc"])
+    return InputError(source, dotted or None, _value(err), allowed_text(err, root))
+
+
+def _value(err: Any) -> object:
+    return MISSING if err["type"] in ("missing", "extra_forbidden") else err.get("input", MISSING)
 
 
 def _origin(dotted: str, origins: dict[str, str], source: str) -> str:
@@ -79,47 +97,79 @@ def _origin(dotted: str, origins: dict[str, str], source: str) -> str:
     return below[-1] if below else source
 
 
-def read_raw_scenario(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def read_raw_scenario(path: Path, chain: tuple[Path, ...] = (), *, echo: bool = True) -> dict[str, Any]:
     """A scenario file as a mapping, with its ``extends`` chain merged in (not yet validated).
 
-    ``chain`` holds the files already on the way here, to catch circular ``extends``.
+    ``chain`` holds the files already on the way here, to catch circular ``extends``; a file at
+    the top of a chain may be a shipped scenario's bare name. ``echo=False`` keeps the file's
+    text out of error messages (a file named inside another file, which may not be a scenario).
     """
-    resolved = path.resolve()
+    if not chain:
+        path = find_input(path, "scenarios")
+    src = str(path)
+    resolved = _resolved(path, src)
     if resolved in chain:
         cycle = " -> ".join(str(p.name) for p in (*chain, resolved))
-        raise InputError(str(path), "extends", str(path), f"circular extends ({cycle})")
-    if not path.is_file():
-        raise InputError(str(path), None, MISSING, "scenario file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(str(path), None, MISSING, f"not a UTF-8 text file (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(str(path), None, MISSING, f"cannot read the file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(str(path), None, MISSING, f"malformed YAML at {where}: {problem}") from None
+        raise InputError(src, "extends", src, f"circular extends ({cycle})")
+    if not chain and not os.path.lexists(path):
+        raise InputError(src, None, MISSING, "scenario file not found")
+    data = read_yaml(path, src, echo=echo and not chain)
     if data is None:
-        data = {}
+        raise InputError(
+            src, None, MISSING, "the file is empty; a scenario file sets at least one key, e.g. name: mine"
+        )
     if not isinstance(data, dict):
-        raise InputError(str(path), None, MISSING, "a scenario file must be a mapping of keys to values")
-    parent = data.pop("extends", None)
-    if parent is None:
+        raise InputError(src, None, MISSING, "a scenario file must be a mapping of keys to values")
+    if "extends" not in data:
         return data
-    if not isinstance(parent, str):
-        raise InputError(str(path), "extends", parent, "the path of another scenario file")
-    parent_path = (path.parent / parent) if not Path(parent).is_absolute() else Path(parent)
-    if not parent_path.is_file():
-        raise InputError(str(path), "extends", parent, f"no such scenario file ({parent_path})")
+    parent = data.pop("extends")
+    parent_path = scenario_reference(parent, path.parent, src, "extends")
     if parent_path.resolve() in (*chain, resolved):
         cycle = " -> ".join(p.name for p in (*chain, resolved, parent_path.resolve()))
-        raise InputError(str(path), "extends", parent, f"circular extends ({cycle})")
-    base = read_raw_scenario(parent_path, (*chain, resolved))
+        raise InputError(src, "extends", parent, f"circular extends ({cycle})")
+    if len(chain) + 1 >= MAX_EXTENDS:
+        raise InputError(src, "extends", parent, f"allowed: at most {MAX_EXTENDS} files in a chain of extends")
+    base = read_raw_scenario(parent_path, (*chain, resolved), echo=False)
     return deep_merge(base, data)
+
+
+def find_input(path: str | Path, kind: Kind) -> Path:
+    """The file a user names: the path as given, or the shipped file of that bare name.
+
+    A path the operating system refuses to look up (too long, a NUL byte) is returned as given,
+    to be reported as not found.
+    """
+    try:
+        return locate(path, kind)
+    except (OSError, ValueError):
+        return Path(path)
+
+
+def scenario_reference(ref: object, base_dir: Path, source: str, field: str) -> Path:
+    """The scenario file that a path written inside a file points to (``extends``, a spec's scenarios).
+
+    Only YAML scenario files (``.yaml``/``.yml``, also after following links) are read, so a
+    reference to any other file is refused without opening it and nothing of it is shown.
+    """
+    allowed = "allowed: the path of a YAML scenario file (.yaml or .yml)"
+    if not isinstance(ref, str) or not ref.strip() or "\0" in ref:
+        raise InputError(source, field, ref, allowed)
+    target = Path(ref) if Path(ref).is_absolute() else base_dir / ref
+    if target.suffix.lower() not in SCENARIO_SUFFIXES:
+        raise InputError(source, field, ref, allowed)
+    resolved = _resolved(target, source, field, ref)
+    if resolved.suffix.lower() not in SCENARIO_SUFFIXES:
+        raise InputError(source, field, ref, f"a link to a file that is not YAML; {allowed}")
+    if not os.path.isfile(target):
+        raise InputError(source, field, ref, f"no such scenario file ({target})")
+    return target
+
+
+def _resolved(path: Path, source: str, field: str | None = None, value: object = MISSING) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        raise InputError(source, field, value, "a path that cannot be resolved (a loop of links?)") from None
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -128,10 +178,7 @@ def parse_override(item: str) -> tuple[str, Any]:
         raise InputError("--set", None, item, "expected key.path=value, e.g. organization.cross_unit_ties=0.2")
     dotted, text = item.split("=", 1)
     dotted = dotted.strip()
-    try:
-        value = yaml.safe_load(text) if text.strip() else ""
-    except yaml.YAMLError:
-        value = text
+    value = parse_scalar(text, f"--set {dotted}") if text.strip() else ""
     return dotted, value
 
 
@@ -168,45 +215,111 @@ def check_path(parts: list[str], source: str) -> FieldInfo:
     return info
 
 
-def _allowed_keys(loc: list[str]) -> list[str]:
-    cls: type[BaseModel] | None = Scenario
+def _section(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: itself, in ``X | None``, or as the values of ``dict[str, X]``."""
+    candidates = typing.get_args(annotation) if typing.get_args(annotation) else (annotation,)
+    for c in candidates:
+        if isinstance(c, type) and issubclass(c, BaseModel):
+            return c
+    return None
+
+
+def _field_at(root: type[BaseModel], loc: list[str]) -> tuple[FieldInfo | None, type[BaseModel] | None]:
+    """The field at an error location and the section it opens (None where the path leaves the models)."""
+    cls: type[BaseModel] | None = root
+    info: FieldInfo | None = None
+    key_next = False
     for part in loc:
+        if key_next:  # a key of a dict field, e.g. a case's name
+            key_next = False
+            continue
         if cls is None or part not in cls.model_fields:
-            return []
-        cls = submodel(cls.model_fields[part])
+            return None, None
+        info = cls.model_fields[part]
+        key_next = typing.get_origin(info.annotation) is dict
+        cls = _section(info.annotation)
+    return info, cls
+
+
+def _allowed_keys(root: type[BaseModel], loc: list[str]) -> list[str]:
+    if not loc:
+        return list(root.model_fields)
+    _, cls = _field_at(root, loc)
     return list(cls.model_fields) if cls else []
 
 
-def _allowed_text(err: dict[str, Any], loc: list[str]) -> str:
+def _is_whole(info: FieldInfo | None) -> bool:
+    ann = info.annotation if info is not None else None
+    args = typing.get_args(ann) if isinstance(ann, types.UnionType) else (ann,)
+    return int in args and float not in args
+
+
+def allowed_text(err: Any, root: type[BaseModel]) -> str:
+    """What is allowed where a validation error of ``root`` occurred, in the user's terms."""
     kind, ctx, msg = err["type"], err.get("ctx", {}), err["msg"]
+    loc = [str(p) for p in err["loc"]]
+    value = err.get("input")
     if kind == "missing":
         return "required field is missing"
+    if kind in ("extra_forbidden", "invalid_key"):
+        return f"unknown key; allowed here: {', '.join(_allowed_keys(root, loc[:-1]))}"
     if kind == "literal_error":
         return f"allowed: {ctx.get('expected', msg)}"
     if kind == "value_error":
         return str(ctx.get("error", msg))
-    bounds = _bounds(loc)
+    info, section = _field_at(root, loc)
+    bounds = _bounds(info)
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"allowed: a whole number{bounds}"
+        return f"allowed: a whole number{bounds}{_written(value, whole=True)}"
     if kind == "finite_number":
         return f"allowed: a finite number{bounds}"
     if kind in ("float_parsing", "float_type"):
-        return f"allowed: a number{bounds}"
+        return f"allowed: a number{bounds}{_written(value, whole=False)}"
     if kind in ("bool_parsing", "bool_type"):
-        return "allowed: true or false"
+        return "allowed: true or false (not yes/no, on/off, 1/0 or quoted text)"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"out of range; allowed: a number{bounds}"
-    if kind in ("model_type", "dict_type"):
-        return f"allowed: a section with keys {', '.join(_allowed_keys(loc))}"
+        return f"out of range; allowed: {'a whole number' if _is_whole(info) else 'a number'}{bounds}"
+    if kind in ("model_type", "model_attributes_type") or (kind == "dict_type" and section is not None):
+        return f"allowed: a section with keys {', '.join(_allowed_keys(root, loc))}"
+    if kind == "dict_type":
+        return "allowed: a mapping of keys to values"
+    if kind == "list_type":
+        return "allowed: a list of values, e.g. [a, b]"
+    if kind in ("string_type", "string_sub_type"):
+        return "allowed: text"
+    if kind == "string_too_long":
+        return f"allowed: at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return f"allowed: at least {ctx.get('min_length')} characters"
+    if kind == "too_short":
+        return f"allowed: at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"allowed: at most {ctx.get('max_length')} item(s)"
     if kind == "string_pattern_mismatch":
         return "allowed: letters, digits, '_', '-' and '.'"
     return msg
 
 
-def _bounds(loc: list[str]) -> str:
-    try:
-        info = check_path(loc, "")
-    except InputError:
+def _written(value: object, whole: bool) -> str:
+    """Why a value of the right sort was still refused: how it must be written."""
+    if isinstance(value, bool):
+        return ", not true or false"
+    if isinstance(value, str):
+        digits = value.strip().lstrip("+-")
+        if digits[:1] == "0" and digits[1:2].isdigit():
+            return ", written without leading zeros (they would make it octal in some YAML readers)"
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return ", written without quotes"
+    if whole and isinstance(value, float) and math.isfinite(value):
+        return ", written without a decimal point or exponent (40, not 40.0)"
+    return ""
+
+
+def _bounds(info: FieldInfo | None) -> str:
+    if info is None:
         return ""
     lo, lo_open, hi, hi_open = field_bounds(info)
     if lo is not None and hi is not None:

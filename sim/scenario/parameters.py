@@ -7,6 +7,7 @@ of them under ``parameters:``; the ODD parameter table is generated from these d
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -23,18 +24,29 @@ def param(default: Any, unit: str, source: str, description: str, **bounds: Any)
 
 
 class Strict(BaseModel):
-    """Base for every scenario section: unknown keys are errors, not silently ignored."""
+    """Base for every scenario section: unknown keys are errors, and no value is coerced.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+    Strict types: a whole number must be written as one (``'40'`` and ``40.0`` are refused, so
+    a quoted or fractional value is a visible mistake rather than a silent conversion), and a
+    boolean must be ``true`` or ``false`` (not ``yes``, ``on``, ``1`` or ``'true'``). A whole
+    number is accepted where a number is expected.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False, strict=True)
 
     @field_validator("*", mode="before")
     @classmethod
     def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        """YAML's true/false are not numbers: ``feedback_delay_weeks: true`` is a mistake, not 1."""
+        """YAML's true/false are not numbers: ``feedback_delay_weeks: true`` is a mistake, not 1.
+
+        NumPy's whole numbers (``np.int64``, from a parameter sweep) count as whole numbers.
+        """
         if isinstance(value, bool) and info.field_name is not None:
             annotation = cls.model_fields[info.field_name].annotation
             if annotation in (int, float, int | None, float | None):
                 raise ValueError("allowed: a number, not true or false")
+        if isinstance(value, numbers.Integral) and not isinstance(value, int):
+            return int(value)
         return value
 
 

@@ -17,6 +17,11 @@ from pydantic.fields import FieldInfo
 from sim.scenario.parameters import Parameters, Strict, param
 from sim.vocabulary import STYLES, TRAITS, resolve_traits
 
+NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
+"""Scenario and experiment names become folder names: letters, digits, '_', '-' and '.' only."""
+NAME_MAX = 100
+"""Longest name: a result folder's name must stay well below the file system's 255 bytes."""
+
 StyleName = Literal["transformational", "transactional", "laissez_faire", "servant"]
 assert set(typing.get_args(StyleName)) == set(STYLES)
 
@@ -196,7 +201,12 @@ class Policies(Strict):
 class Scenario(Strict):
     """One run's complete input. The defaults are the baseline company."""
 
-    name: str = Field("baseline", pattern=r"^[A-Za-z0-9_.-]+$", description="Scenario name (used in result paths).")
+    name: str = Field(
+        "baseline",
+        pattern=NAME_PATTERN,
+        max_length=NAME_MAX,
+        description="Scenario name (used in result paths).",
+    )
     description: str = ""
     seed: int = Field(42, ge=0, le=2**63 - 1, description="Root seed of the run's random generator.")
     steps: int = Field(156, ge=1, le=5200, description="Weeks simulated.")
@@ -217,15 +227,20 @@ class Scenario(Strict):
     @field_validator("name")
     @classmethod
     def _not_only_dots(cls, value: str) -> str:
-        if set(value) == {"."}:
-            raise ValueError("a name made of dots would point outside the results folder")
-        return value
+        return name_not_only_dots(value)
 
     @model_validator(mode="after")
     def _warmup_shorter_than_run(self) -> Scenario:
         if self.warmup >= self.steps:
             raise ValueError(f"warmup ({self.warmup}) must be shorter than steps ({self.steps})")
         return self
+
+
+def name_not_only_dots(value: str) -> str:
+    """A name of dots only (``.``, ``..``) would point at the results folder or above it."""
+    if value and set(value) == {"."}:
+        raise ValueError("a name made of dots would point outside the results folder")
+    return value
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
