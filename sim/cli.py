@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 import sim
-from sim.errors import MISSING, InputError
+from sim.errors import MISSING, InputError, clip, shown
 from sim.outputs.summary import OUTCOMES, SHARE_OUTCOMES, UNDEFINED, is_defined
 
 try:  # typer >= 0.20 carries its own copy of click
@@ -523,7 +523,9 @@ def _usage_message(exc: UsageError, args: list[str]) -> str:
     message = exc.format_message()
     if opts:
         value = _option_value(args, opts)
-        message = f"{opts[0]}{'' if value is None else f' = {value!r}'}: {exc.message}"
+        message = f"{opts[0]}{'' if value is None else f' = {shown(value)}'}: {clip(exc.message)}"
+    else:
+        message = clip(message)
     ctx = getattr(exc, "ctx", None)
     return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
 

@@ -30,7 +30,6 @@ from sim.outputs.provenance import run_id
 from sim.outputs.summary import OUTCOMES
 from sim.scenario.loading import (
     check_path,
-    find_input,
     read_raw_scenario,
     scenario_reference,
     set_override,
@@ -38,6 +37,7 @@ from sim.scenario.loading import (
     validate_scenario,
 )
 from sim.scenario.schema import NAME_MAX, NAME_PATTERN, Scenario, name_not_only_dots, submodel
+from sim.scenario.shipped import locate
 from sim.scenario.yaml_input import read_yaml
 
 MAX_RUNS = 100_000
@@ -173,7 +173,7 @@ def load_experiment(
     point is built: above ``max_runs`` (None: no limit) the spec is refused, and ``on_count``
     hears the count before the (possibly long) expansion starts.
     """
-    path = find_input(path, "experiments")
+    path = locate(path, "experiments")
     src = str(path)
     if not os.path.lexists(path):
         raise InputError(src, None, MISSING, "experiment spec not found")

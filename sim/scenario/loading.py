@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 
 from sim.errors import MISSING, InputError
 from sim.scenario.schema import LeaderSpec, Scenario, deep_merge, field_bounds, submodel
-from sim.scenario.shipped import Kind, locate
+from sim.scenario.shipped import locate
 from sim.scenario.yaml_input import parse_scalar, read_yaml
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -39,7 +39,7 @@ def load_scenario(
     ``key.path=value`` strings (the CLI's ``--set``); ``options`` maps a top-level key to a
     value given by its own command-line option (``--seed``, ``--steps``).
     """
-    path = find_input(path, "scenarios")
+    path = locate(path, "scenarios")
     raw = read_raw_scenario(path, ())
     origins: dict[str, str] = {}
     for item in overrides:
@@ -105,7 +105,7 @@ def read_raw_scenario(path: Path, chain: tuple[Path, ...] = (), *, echo: bool = 
     text out of error messages (a file named inside another file, which may not be a scenario).
     """
     if not chain:
-        path = find_input(path, "scenarios")
+        path = locate(path, "scenarios")
     src = str(path)
     resolved = _resolved(path, src)
     if resolved in chain:
@@ -131,18 +131,6 @@ def read_raw_scenario(path: Path, chain: tuple[Path, ...] = (), *, echo: bool = 
         raise InputError(src, "extends", parent, f"allowed: at most {MAX_EXTENDS} files in a chain of extends")
     base = read_raw_scenario(parent_path, (*chain, resolved), echo=False)
     return deep_merge(base, data)
-
-
-def find_input(path: str | Path, kind: Kind) -> Path:
-    """The file a user names: the path as given, or the shipped file of that bare name.
-
-    A path the operating system refuses to look up (too long, a NUL byte) is returned as given,
-    to be reported as not found.
-    """
-    try:
-        return locate(path, kind)
-    except (OSError, ValueError):
-        return Path(path)
 
 
 def scenario_reference(ref: object, base_dir: Path, source: str, field: str) -> Path:

@@ -40,13 +40,17 @@ def locate(path: str | Path, kind: Kind) -> Path:
     """The file a user means: the path as given if it exists, else a shipped file of that name.
 
     Only a bare name (``baseline`` or ``baseline.yaml``) is looked up among the shipped files;
-    anything else is returned as given, so that a missing file is reported as the user wrote it.
+    anything else is returned as given, so that a missing file is reported as the user wrote it
+    (as is a path the operating system refuses to look up: too long, a NUL byte).
     """
     given = Path(path)
-    if given.exists() or len(given.parts) != 1:
+    try:
+        if given.exists() or len(given.parts) != 1:
+            return given
+        folder = shipped_dir(kind)
+        if folder is None:
+            return given
+        candidate = folder / (given.name if given.suffix in (".yaml", ".yml") else f"{given.name}.yaml")
+        return candidate if candidate.is_file() else given
+    except (OSError, ValueError):
         return given
-    folder = shipped_dir(kind)
-    if folder is None:
-        return given
-    candidate = folder / (given.name if given.suffix in (".yaml", ".yml") else f"{given.name}.yaml")
-    return candidate if candidate.is_file() else given
