@@ -74,6 +74,25 @@ def cxsim(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedPr
     )
 
 
+def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``cxsim ARGS`` in this process, through the CLI's entry point: (exit code, stdout, stderr)."""
+    from sim import cli
+
+    with pytest.raises(SystemExit) as info:
+        cli.main(list(args))
+    captured = capsys.readouterr()
+    code = info.value.code
+    return (0 if code is None else int(code)), captured.out, captured.err
+
+
+def one_line_error(err: str) -> str:
+    """The single ``error: ...`` line of stderr (fails on anything else, a traceback above all)."""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Traceback" not in err
+    return lines[0]
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT

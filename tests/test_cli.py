@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import BASELINE_YAML, SCENARIOS, cxsim
+from conftest import BASELINE_YAML, SCENARIOS, call, cxsim, one_line_error
 
 import sim
 from sim import cli
@@ -41,22 +41,6 @@ def work(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return tmp_path
-
-
-def call(capsys, *args: str) -> tuple[int, str, str]:
-    """``cxsim ARGS`` in this process: (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as info:
-        cli.main(list(args))
-    captured = capsys.readouterr()
-    code = info.value.code
-    return (0 if code is None else int(code)), captured.out, captured.err
-
-
-def one_line_error(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ") and "Traceback" not in err
-    return lines[0]
 
 
 def listing(folder: Path) -> list[str]:

@@ -42,7 +42,16 @@ import pandas as pd
 from sim.errors import MISSING, InputError
 from sim.experiments.labels import factor_label
 from sim.experiments.spec import Experiment, RunTask
-from sim.outputs.provenance import MARKER, environment, git_commit, owned_files, read_marker, write_json, write_marker
+from sim.outputs.provenance import (
+    MARKER,
+    atomic_write,
+    environment,
+    git_commit,
+    owned_files,
+    read_marker,
+    write_json,
+    write_marker,
+)
 
 PARTS = "parts"
 OUTPUTS = "outputs.json"  # in parts/: the outcomes and time series the saved runs keep
@@ -548,28 +557,8 @@ def _save_chunk(parts: Path, records: list[dict[str, Any]], ts: pd.DataFrame | N
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write under a new temporary name and rename into place: never half a file, never through a link."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            frame.to_parquet(fh, index=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# ----------------------------------------------------------------------------- the result folder
+    """Write a Parquet file atomically, under a temporary name the start-up cleaning recognises."""
+    atomic_write(path, lambda fh: frame.to_parquet(fh, index=False), temp_prefix=f".{path.name}.tmp-")
 
 
 def is_batch_folder(folder: Path) -> bool:
