@@ -127,7 +127,7 @@ def confirm_size(count: int, limit: int, yes: bool) -> None:
 
 def check_out_folder(target: Path, kind: str, names: Sequence[str] = ()) -> None:
     """The result folder, before any run: a path cxsim can write, new, empty or its own ``kind`` result."""
-    from sim.outputs.provenance import check_result_folder
+    from sim.outputs.folders import check_result_folder
 
     accept = None
     if kind == BATCH_KIND:
@@ -437,7 +437,7 @@ def check_batch_results(folder: Path) -> list[str]:
 def write_batch_figures(folder: Path, outcome: str | None) -> list[Path]:
     """Draw the figures beside the folder, then move them in: never through a link, never half a set."""
     from sim.experiments.figures import batch_figures
-    from sim.outputs.provenance import check_output_path, clean_stale_temporaries, commit, staging, write_error
+    from sim.outputs.folders import check_output_path, clean_stale_temporaries, commit, staging, write_error
 
     check_output_path(folder, str(folder))
     inputs = ("runs.parquet", "manifest.json")

@@ -23,7 +23,7 @@ from sim.errors import InputError
 from sim.experiments import batch as batch_module
 from sim.experiments.batch import run_batch
 from sim.experiments.spec import load_experiment
-from sim.outputs.provenance import MARKER, owned_files
+from sim.outputs.folders import MARKER, owned_files
 
 SPEC = """
 name: faults

@@ -20,7 +20,7 @@ import sim
 from sim import cli
 from sim.experiments import compare as compare_module
 from sim.experiments.compare import Plan, diff_text, fmt, to_markdown
-from sim.outputs.provenance import write_marker
+from sim.outputs.folders import write_marker
 from sim.outputs.summary import OUTCOMES
 
 EMPOWERMENT = SCENARIOS / "empowerment.yaml"

@@ -24,8 +24,8 @@ import pytest
 from conftest import BASELINE_YAML, REPO_ROOT, call, one_line_error
 
 from sim.errors import InputError
-from sim.outputs import provenance
-from sim.outputs.provenance import (
+from sim.outputs import folders, provenance
+from sim.outputs.folders import (
     MARKER,
     check_output_path,
     clean_stale_temporaries,
@@ -253,10 +253,10 @@ def test_failed_commit_restores_the_old_result(tmp_path, monkeypatch):
         return real_rename(src, dst, *args, **kwargs)
 
     ctx, tmp = _stage(tmp_path, {"a.txt": "new A", "b.txt": "new B"})
-    monkeypatch.setattr(provenance.os, "rename", flaky)
+    monkeypatch.setattr(folders.os, "rename", flaky)
     with pytest.raises(OSError):
         commit(folder, tmp, "run")
-    monkeypatch.setattr(provenance.os, "rename", real_rename)
+    monkeypatch.setattr(folders.os, "rename", real_rename)
     ctx.__exit__(None, None, None)
     assert len(calls) >= 4
     assert snapshot(tmp_path) == before  # old files back, the user's file kept, no temporaries
@@ -295,7 +295,7 @@ def test_disk_full_on_a_rerun_keeps_the_old_result(work, capsys, monkeypatch):
 _HOLD = """
 import sys, time
 from pathlib import Path
-from sim.outputs.provenance import staging
+from sim.outputs.folders import staging
 with staging(Path(sys.argv[1]), "r") as tmp:
     (tmp / "timeseries.parquet").write_bytes(b"half")
     print(tmp.name, flush=True)

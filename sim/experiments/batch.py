@@ -42,16 +42,9 @@ import pandas as pd
 from sim.errors import MISSING, InputError
 from sim.experiments.labels import factor_label
 from sim.experiments.spec import Experiment, RunTask
-from sim.outputs.provenance import (
-    MARKER,
-    atomic_write,
-    environment,
-    git_commit,
-    owned_files,
-    read_marker,
-    write_json,
-    write_marker,
-)
+from sim.outputs.files import atomic_write, write_json
+from sim.outputs.folders import MARKER, owned_files, read_marker, write_marker
+from sim.outputs.provenance import environment, git_commit
 
 PARTS = "parts"
 OUTPUTS = "outputs.json"  # in parts/: the outcomes and time series the saved runs keep

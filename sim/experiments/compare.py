@@ -23,16 +23,15 @@ from sim.errors import MISSING, InputError
 from sim.experiments.batch import is_batch_folder, run_batch
 from sim.experiments.spec import CaseSpec, Experiment, ExperimentSpec, build_experiment
 from sim.experiments.stats import mean_interval, paired_difference
-from sim.outputs.provenance import (
+from sim.outputs.files import atomic_write_text, write_json
+from sim.outputs.folders import (
     add_owned,
-    atomic_write_text,
     check_result_folder,
     clean_stale_temporaries,
     commit,
     owned_files,
     staging,
     write_error,
-    write_json,
 )
 from sim.outputs.summary import OUTCOMES, SHARE_OUTCOMES, UNDEFINED, display_scale, is_defined
 from sim.scenario.shipped import locate

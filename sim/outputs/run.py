@@ -12,17 +12,9 @@ from typing import Any
 import pandas as pd
 
 from sim.model import CXModel
-from sim.outputs.provenance import (
-    check_result_folder,
-    clean_stale_temporaries,
-    commit,
-    environment,
-    git_commit,
-    run_id,
-    staging,
-    write_error,
-    write_json,
-)
+from sim.outputs.files import write_json
+from sim.outputs.folders import check_result_folder, clean_stale_temporaries, commit, staging, write_error
+from sim.outputs.provenance import environment, git_commit, run_id
 from sim.outputs.summary import summarise
 from sim.scenario.schema import Scenario
 
