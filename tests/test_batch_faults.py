@@ -21,6 +21,7 @@ from conftest import BASELINE_YAML, cxsim
 
 from sim.errors import InputError
 from sim.experiments import batch as batch_module
+from sim.experiments import executors
 from sim.experiments.batch import run_batch
 from sim.experiments.spec import load_experiment
 from sim.outputs.folders import MARKER, owned_files
@@ -391,7 +392,7 @@ def test_reaching_a_scheduler_fails_fast_whatever_is_at_the_address():
         for address, (limit, needle) in cases.items():
             t0 = time.perf_counter()
             with pytest.raises(InputError) as info:
-                batch_module.connect(address, timeout=1)
+                executors.connect(address, timeout=1)
             assert time.perf_counter() - t0 < limit, address
             assert needle in str(info.value) and "\n" not in str(info.value)
     finally:
