@@ -3,7 +3,8 @@
 ``python -m sim.docs`` prints the tables; ``--check docs/ODD.md`` exits 1 when the tables embedded
 in the file (between ``<!-- parameter-table:start -->`` / ``<!-- parameter-table:end -->`` and
 ``<!-- leader-table:start -->`` / ``<!-- leader-table:end -->``) differ from the generated ones;
-``--write docs/ODD.md`` replaces them.
+``--write docs/ODD.md`` replaces them. A parameter declared with ``assumption=True`` (no seed
+section or published source gives its value) has its source cell start with **Assumption.**
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ POLICY_MEANINGS: dict[str, tuple[str, str]] = {
     ),
     "recruit_for_attitude": (
         "New hires are recruited for attitude: their service orientation mean rises by `training.attitude_shift`, "
-        "their engagement disposition mean by half of it (the initial workforce is unchanged).",
+        "their engagement disposition mean by `training.attitude_disposition_share` of it (the initial workforce "
+        "is unchanged).",
         "Seed 004 (Korkiakoski & Gerdt 2016: attitude should weigh more than technical skills).",
     ),
 }
@@ -153,6 +155,8 @@ def _row(key: tuple[str, ...], info: FieldInfo, value: Any) -> Row:
     fallback = _plain_field(key)
     meaning = info.description or ""
     source = str(extra.get("source", fallback[1]))
+    if extra.get("assumption"):
+        source = f"**Assumption.** {source}"
     if key[0] == "policies" and key[-1] in POLICY_MEANINGS:
         meaning, source = POLICY_MEANINGS[key[-1]]
     elif len(key) >= 2 and key[-2] == "leader":

@@ -88,8 +88,10 @@ def assign_seats(world: World, rows: np.ndarray, unit: int, prefer_near: np.ndar
     accounts are in (for delivery at least ``projects_per_delivery_employee``, seed 003). When
     the previous team member has a collaborator in the unit whose portfolio is below the
     target, that person takes the account; otherwise a seat is drawn with probability
-    proportional to its room below the target. A large batch (the initial customer base) is
-    assigned in slices so that the portfolios it fills count for the rest of it.
+    proportional to its room below the target (plus ``assignment_room_floor``, so a unit at its
+    target still takes accounts). A large batch (the initial customer base) is assigned in
+    slices of (the unit's seats / ``assignment_slices``) accounts so that the portfolios it fills
+    count for the rest of it.
     """
     if not rows.size:
         return
@@ -100,7 +102,7 @@ def assign_seats(world: World, rows: np.ndarray, unit: int, prefer_near: np.ndar
     target = max((counts[seats].sum() + rows.size) / staffed * world.params.journey.portfolio_headroom, 1.0)
     if unit == DELIVERY:
         target = max(target, world.params.journey.projects_per_delivery_employee)
-    step = max(1, seats.size // 4)
+    step = max(1, seats.size // world.params.journey.assignment_slices)
     for start in range(0, rows.size, step):
         part = slice(start, start + step)
         near = prefer_near[part] if prefer_near is not None else None
@@ -117,7 +119,7 @@ def _assign_slice(
     prefer_near: np.ndarray | None,
 ) -> None:
     acc, w, rng = world.accounts, world.workforce, world.rng
-    room = np.maximum(target - counts[seats], 0.0) * w.filled[seats] + 1e-3
+    room = np.maximum(target - counts[seats], 0.0) * w.filled[seats] + world.params.journey.assignment_room_floor
     choice = seats[draw_weighted(rng, room, rows.size)]
     if prefer_near is not None:
         nb = w.unit_neighbours[unit]

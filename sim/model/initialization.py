@@ -3,7 +3,10 @@
 The workforce and its collaboration network come first, then the customers under contract
 (in delivery or maintenance, with contracts at random points of their term and teams that know
 their serving unit's picture of them better than the other units'), then the open prospects.
-People start near their engagement equilibrium rather than at their bare disposition.
+People start near their engagement equilibrium rather than at their bare disposition
+(``engagement.settling_rounds`` rounds of it). How long ago the initial accounts were won and
+how old their team members' pictures of them are come from ``journey.initial_account_age_max_weeks``
+and ``information.initial_*knowledge_age_max_weeks``.
 """
 
 from __future__ import annotations
@@ -23,22 +26,24 @@ from sim.vocabulary import DELIVERY, DELIVERY_STAGE, MAINTENANCE, N_UNITS, NEVER
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
-#: rounds of the engagement equilibrium applied before the first week
-_SETTLING_ROUNDS = 3
+# Preallocated account rows: headroom and slack over the initial accounts and prospects. The
+# account store grows on demand, so these set memory use only, never a result.
+_ROW_HEADROOM = 1.1
+_ROW_SLACK = 64
 
 
 def build_world(config: Scenario, rng: np.random.Generator) -> World:
     """The world at week 0, every draw from ``rng`` in a fixed order."""
     cust = config.customers
     workforce = build_workforce(config, rng)
-    world = World(config, rng, workforce, capacity=int(1.1 * (cust.accounts + cust.prospects)) + 64)
+    world = World(config, rng, workforce, capacity=int(_ROW_HEADROOM * (cust.accounts + cust.prospects)) + _ROW_SLACK)
     _add_initial_customers(world, cust.accounts)
     add_prospects(world, cust.prospects)
     acc = world.accounts
-    prom, det = promoter_detractor(acc.satisfaction)
+    prom, det = promoter_detractor(acc.satisfaction, world.params.measurement)
     c = acc.customers()
     world.reputation = float(((prom & c).sum() - (det & c).sum()) / max(1, c.sum()))
-    for _ in range(_SETTLING_ROUNDS):
+    for _ in range(world.params.engagement.settling_rounds):
         workforce.engagement = equilibrium(world)
     if config.warmup == 0:
         world.mark_cohort()
@@ -49,13 +54,14 @@ def _add_initial_customers(world: World, k: int) -> None:
     acc, rng, config = world.accounts, world.rng, world.config
     j = world.params.journey
     sp = world.params.satisfaction
+    ip = world.params.information
     rows = acc.allocate(k)
     if not k:
         return
     acc.segment[rows] = draw_segments(world, k)
     in_maint = rng.random(k) < config.customers.maintenance_share
     acc.stage[rows] = np.where(in_maint, MAINTENANCE, DELIVERY_STAGE)
-    acc.created[rows] = -rng.integers(1, 260, k)
+    acc.created[rows] = -rng.integers(1, j.initial_account_age_max_weeks + 1, k)
     acc.stage_since[rows] = 0
     acc.satisfaction[rows] = np.clip(rng.normal(sp.initial_satisfaction, sp.initial_satisfaction_sd, k), 0, 1)
     acc.expectation[rows] = world.segment_expectation[acc.segment[rows]][:, None]
@@ -67,8 +73,9 @@ def _add_initial_customers(world: World, k: int) -> None:
     maint = rows[in_maint]
     assign_seats(world, maint, SUPPORT, prefer_near=acc.team[maint, DELIVERY])
     # what each team member knows: the serving unit recently, the others longer ago
-    age = rng.integers(0, 27, (k, N_UNITS))
-    age[np.arange(k), np.where(in_maint, SUPPORT, DELIVERY)] = rng.integers(0, 4, k)
+    age = rng.integers(0, ip.initial_knowledge_age_max_weeks + 1, (k, N_UNITS))
+    serving = np.where(in_maint, SUPPORT, DELIVERY)
+    age[np.arange(k), serving] = rng.integers(0, ip.initial_serving_knowledge_age_max_weeks + 1, k)
     acc.known[rows] = np.where(acc.team[rows] >= 0, -age, NEVER)
     acc.news[rows] = acc.known[rows].max(axis=1)
     refresh_ties(world, rows)

@@ -89,7 +89,8 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
     sat_sum = np.bincount(code, weights=acc.satisfaction[:n], minlength=7)[1:]
     value_sum = np.bincount(code, weights=acc.contract_value[:n], minlength=7)[1:]
     n_cust = n_by[2] + n_by[3]
-    prom, det = promoter_detractor(acc.satisfaction[:n][(code == DELIVERY_STAGE + 1) | (code == MAINTENANCE + 1)])
+    customers = (code == DELIVERY_STAGE + 1) | (code == MAINTENANCE + 1)
+    prom, det = promoter_detractor(acc.satisfaction[:n][customers], world.params.measurement)
     nps = 100.0 * (np.count_nonzero(prom) - np.count_nonzero(det)) / n_cust if n_cust else np.nan
 
     filled = w.filled.astype(float)

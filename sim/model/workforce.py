@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sim.scenario.parameters import Parameters
     from sim.scenario.schema import Scenario
 
-FAR = 99  # hop count standing for "not reachable"
+FAR = 99  # hop count standing for "not reachable" (a sentinel, not a parameter)
 
 
 @dataclass
@@ -82,7 +82,12 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
     p = scenario.parameters
     disposition = draw_disposition(rng, n, p, scenario.policies.recruit_for_attitude, shift=False)
     orientation = draw_orientation(rng, n, p, scenario.policies.recruit_for_attitude, initial=True)
-    skill = np.clip(rng.normal(p.staffing.experienced_skill_mean, p.staffing.experienced_skill_sd, n), 0.05, 0.95)
+    st = p.staffing
+    skill = np.clip(
+        rng.normal(st.experienced_skill_mean, st.experienced_skill_sd, n),
+        st.experienced_skill_min,
+        st.experienced_skill_max,
+    )
     ceiling = np.full(n, p.staffing.skill_ceiling)
     training = np.zeros(n)
     licensed = licensed_units(scenario)
@@ -110,7 +115,7 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
         orientation=orientation,
         utilisation=np.zeros(n),
         load=np.zeros(n),
-        hired_at=-rng.integers(0, 260, n).astype(np.int32),
+        hired_at=-rng.integers(0, st.initial_tenure_max_weeks + 1, n).astype(np.int32),
         training_left=training,
         training=training > 0,
         open_complaints=np.zeros(n),
@@ -135,11 +140,12 @@ def collaboration_network(
     n = int(offsets[-1])
     rows, cols = [], []
     for u, size in enumerate(sizes):
+        # Watts-Strogatz needs an even degree of at least 2 below the unit size (graph constraints)
         kk = min(k, size - 1 - (size - 1) % 2) if size > 2 else 0
         if kk < 2:
             g = nx.complete_graph(int(size))
         else:
-            g = nx.watts_strogatz_graph(int(size), kk, rewiring, seed=int(rng.integers(2**31)))
+            g = nx.watts_strogatz_graph(int(size), kk, rewiring, seed=int(rng.integers(2**31)))  # networkx seed range
         e = np.array(g.edges(), dtype=np.int64).reshape(-1, 2) + offsets[u]
         rows.append(e[:, 0])
         cols.append(e[:, 1])
@@ -202,8 +208,12 @@ def licensed_units(scenario: Scenario) -> list[int]:
 
 
 def draw_disposition(rng: np.random.Generator, n: int, p: Parameters, attitude: bool, shift: bool) -> np.ndarray:
-    """Own engagement levels of ``n`` people; recruiting for attitude shifts new hires' (seed 004)."""
-    mean = p.engagement.disposition_mean + (p.training.attitude_shift / 2 if attitude and shift else 0.0)
+    """Own engagement levels of ``n`` people; recruiting for attitude shifts new hires' (seed 004).
+
+    The shift is ``attitude_disposition_share`` of the service-orientation shift ``attitude_shift``.
+    """
+    shifted = p.training.attitude_shift * p.training.attitude_disposition_share if attitude and shift else 0.0
+    mean = p.engagement.disposition_mean + shifted
     return np.clip(rng.normal(mean, p.engagement.disposition_sd, n), 0.0, 1.0)
 
 

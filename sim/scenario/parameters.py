@@ -13,14 +13,22 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
-def param(default: Any, unit: str, source: str, description: str, **bounds: Any) -> Any:
-    """A pydantic field that carries its unit and its source for the parameter table."""
-    return Field(
-        default,
-        description=description,
-        json_schema_extra={"unit": unit, "source": source},
-        **bounds,
-    )
+def param(default: Any, unit: str, source: str, description: str, *, assumption: bool = False, **bounds: Any) -> Any:
+    """A pydantic field that carries its unit and its source for the parameter table.
+
+    ``assumption=True`` marks a value that no seed section or published source gives: ``source``
+    then says why the value was chosen, and the parameter table labels it as an assumption.
+    """
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if assumption:
+        extra["assumption"] = True
+    return Field(default, description=description, json_schema_extra=extra, **bounds)
+
+
+def is_assumption(info: Any) -> bool:
+    """Whether a parameter's value is an assumption rather than taken from a source."""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    return bool(extra.get("assumption", False))
 
 
 class Strict(BaseModel):
@@ -109,7 +117,7 @@ class EngagementParameters(Strict):
         0.15,
         "engagement per unit of satisfaction",
         "Schneider, White & Paul 1998: climate and customer satisfaction reinforce each other.",
-        "Lift from the satisfaction of the accounts an employee serves (centred on 0.7).",
+        "Lift from the satisfaction of the accounts an employee serves (centred on `customer_reference`).",
         ge=0,
         le=1,
     )
@@ -140,6 +148,47 @@ class EngagementParameters(Strict):
         ge=0,
         le=1,
     )
+    leader_trait_reference: float = param(
+        0.5,
+        "0..1",
+        "The midpoint of the 0..1 trait scale: an average leader neither adds nor withholds resources.",
+        "Leader support and recognition at which they neither lift nor lower the engagement equilibrium.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    peer_reference: float = param(
+        0.5,
+        "0..1",
+        "The midpoint of the engagement scale (crossover after Bakker, Van Emmerik & Euwema 2006 is "
+        "symmetric around it).",
+        "Collaborators' mean engagement at which crossover neither lifts nor lowers the equilibrium "
+        "(also taken for a seat without filled collaborators).",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    customer_reference: float = param(
+        0.7,
+        "0..1",
+        "Near the satisfaction of a typical B2B account (pattern 4); the centring of the Schneider, "
+        "White & Paul 1998 link is not given by the source.",
+        "Served accounts' satisfaction at which customers neither lift nor drain engagement (also "
+        "taken for a seat that serves nobody).",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    settling_rounds: int = param(
+        3,
+        "rounds",
+        "People start near their engagement equilibrium rather than at their bare disposition; three "
+        "rounds bring them most of the way.",
+        "Rounds of the engagement equilibrium applied to the initial workforce before the first week.",
+        assumption=True,
+        ge=0,
+        le=100,
+    )
 
 
 class StaffingParameters(Strict):
@@ -149,7 +198,7 @@ class StaffingParameters(Strict):
         0.0022,
         "1/week",
         "About 11 %/yr voluntary turnover in professional services (SHRM benchmarks).",
-        "Weekly quit hazard of an employee of average engagement (0.5).",
+        "Weekly quit hazard of an employee at `quit_reference_engagement`.",
         ge=0,
         le=0.2,
     )
@@ -157,7 +206,7 @@ class StaffingParameters(Strict):
         3.0,
         "log-hazard per unit of engagement",
         "Harter et al. 2002: low-engagement units have markedly higher turnover.",
-        "Quit hazard multiplies by exp(s * (0.5 - engagement)).",
+        "Quit hazard multiplies by exp(s * (quit_reference_engagement - engagement)).",
         ge=0,
         le=10,
     )
@@ -169,6 +218,15 @@ class StaffingParameters(Strict):
         ge=0,
         le=104,
     )
+    quit_reference_engagement: float = param(
+        0.5,
+        "0..1",
+        "The midpoint of the engagement scale, where the benchmark turnover is taken to apply.",
+        "Engagement at which the quit hazard equals `base_quit_rate`.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
     new_hire_skill: float = param(
         0.35, "0..1", "Calibrated: a new hire knows the trade, not our services.", "Skill at hire.", ge=0, le=1
     )
@@ -176,7 +234,39 @@ class StaffingParameters(Strict):
         0.6, "0..1", "Calibrated.", "Mean skill of the initial workforce.", ge=0, le=1
     )
     experienced_skill_sd: float = param(
-        0.1, "0..1", "Calibrated.", "Spread of the initial workforce's skill (clipped to 0.05-0.95).", ge=0, le=0.5
+        0.1,
+        "0..1",
+        "Calibrated.",
+        "Spread of the initial workforce's skill (clipped to `experienced_skill_min`-`experienced_skill_max`).",
+        ge=0,
+        le=0.5,
+    )
+    experienced_skill_min: float = param(
+        0.05,
+        "0..1",
+        "Nobody in the initial workforce is without any know-how.",
+        "Lowest skill drawn for the initial workforce.",
+        assumption=True,
+        ge=0,
+        le=0.5,
+    )
+    experienced_skill_max: float = param(
+        0.95,
+        "0..1",
+        "Nobody in the initial workforce has nothing left to learn.",
+        "Highest skill drawn for the initial workforce.",
+        assumption=True,
+        ge=0.5,
+        le=1,
+    )
+    initial_tenure_max_weeks: int = param(
+        259,
+        "weeks",
+        "An established company: the initial workforce joined over the last five years, evenly.",
+        "The initial workforce was hired 0 to this many weeks before week 0 (uniform).",
+        assumption=True,
+        ge=0,
+        le=5200,
     )
     orientation_mean: float = param(
         0.55,
@@ -229,6 +319,16 @@ class TrainingParameters(Strict):
         "0..1",
         "Seed 004 (Korkiakoski & Gerdt 2016): attitude should weigh more than technical skills.",
         "Rise of new hires' service orientation when recruiting for attitude.",
+        ge=0,
+        le=1,
+    )
+    attitude_disposition_share: float = param(
+        0.5,
+        "share of attitude_shift",
+        "Seed 004 names attitude, not engagement; a hire recruited for attitude is taken to bring part of "
+        "it as engagement disposition.",
+        "Share of `attitude_shift` added to new hires' engagement disposition mean when recruiting for attitude.",
+        assumption=True,
         ge=0,
         le=1,
     )
@@ -477,7 +577,7 @@ class JourneyParameters(Strict):
         0.06,
         "1/week",
         "Calibrated: a quarter from lead to opportunity.",
-        "Weekly chance a satisfied prospect (0.75) enters purchase at neutral reputation.",
+        "Weekly chance a prospect at `experience_reference` enters purchase at neutral reputation.",
         ge=0,
         le=1,
     )
@@ -510,7 +610,7 @@ class JourneyParameters(Strict):
         0.65,
         "probability",
         "Calibrated B2B win rate of qualified deals.",
-        "Win chance at satisfaction 0.75.",
+        "Win chance at satisfaction `experience_reference`.",
         ge=0,
         le=1,
     )
@@ -521,7 +621,8 @@ class JourneyParameters(Strict):
         0.012,
         "1/account-week",
         "Seed 003 (turnover from existing customers); Verhoef, Franses & Hoekstra 2001: satisfied customers buy more.",
-        "Weekly chance a maintenance customer at satisfaction 0.75 orders a new project (scales with satisfaction).",
+        "Weekly chance a maintenance customer at `experience_reference` orders a new project (proportional to "
+        "satisfaction).",
         ge=0,
         le=1,
     )
@@ -552,6 +653,44 @@ class JourneyParameters(Strict):
         gt=0,
         le=100,
     )
+    experience_reference: float = param(
+        0.75,
+        "0..1",
+        "A satisfied account (LTR 7-8, a passive in Reichheld 2003): the level at which the calibrated base "
+        "rates are read.",
+        "Experience at which conversion, winning and repeat orders run at `conversion_rate`, `win_rate` and "
+        "`new_project_rate`.",
+        assumption=True,
+        gt=0,
+        le=1,
+    )
+    initial_account_age_max_weeks: int = param(
+        259,
+        "weeks",
+        "An established customer base: the initial accounts were won over the last five years, evenly.",
+        "The initial accounts were created 1 to this many weeks before week 0 (uniform).",
+        assumption=True,
+        ge=1,
+        le=5200,
+    )
+    assignment_slices: int = param(
+        4,
+        "slices per unit size",
+        "A batch is split so that each slice sees the portfolios the previous ones filled.",
+        "A batch of accounts is assigned in slices of (the unit's seats / this) accounts.",
+        assumption=True,
+        ge=1,
+        le=1000,
+    )
+    assignment_room_floor: float = param(
+        1e-3,
+        "accounts",
+        "A small weight: a unit whose seats are all at the target still takes the account.",
+        "Weight of a seat with no room below the target portfolio (or vacant) when drawing a seat.",
+        assumption=True,
+        gt=0,
+        le=100,
+    )
 
 
 class RenewalParameters(Strict):
@@ -577,10 +716,37 @@ class RenewalParameters(Strict):
         0.25,
         "share of contract value",
         "Calibrated to net revenue retention about 100-110 % (SaaS Capital).",
-        "Contract value change at renewal of a fully satisfied account; linear in satisfaction, zero at 0.5, "
-        "negative below.",
+        "Contract value change at renewal of a fully satisfied account; linear in satisfaction, zero at "
+        "`neutral_satisfaction`, negative below.",
         ge=0,
         le=2,
+    )
+    neutral_satisfaction: float = param(
+        0.5,
+        "0..1",
+        "The midpoint of the satisfaction scale: below it a customer negotiates the price down.",
+        "Satisfaction at which a renewal keeps the contract value.",
+        assumption=True,
+        ge=0,
+        lt=1,
+    )
+    min_value_factor: float = param(
+        0.5,
+        "ratio",
+        "A renewal at most halves the contract.",
+        "Lowest factor on the contract value at renewal.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    max_value_factor: float = param(
+        2.0,
+        "ratio",
+        "A renewal at most doubles the contract.",
+        "Highest factor on the contract value at renewal.",
+        assumption=True,
+        ge=1,
+        le=10,
     )
 
 
@@ -697,6 +863,35 @@ class InformationParameters(Strict):
         gt=0,
         le=5200,
     )
+    culture_floor: float = param(
+        0.5,
+        "share",
+        "Seed 000 5.4.1 makes sharing a leadership matter but not the only channel: people pass news on "
+        "even under a leader who shares nothing.",
+        "Sharing culture of a unit whose leader shares nothing; it rises linearly to 1 with the leader's "
+        "information sharing.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    initial_knowledge_age_max_weeks: int = param(
+        26,
+        "weeks",
+        "The other units last heard of an initial account within the last half year.",
+        "At week 0 a team member outside the serving unit knows the account as of 0 to this many weeks ago.",
+        assumption=True,
+        ge=0,
+        le=520,
+    )
+    initial_serving_knowledge_age_max_weeks: int = param(
+        3,
+        "weeks",
+        "The serving unit spoke to an initial account within the last month.",
+        "At week 0 the serving unit's team member knows the account as of 0 to this many weeks ago.",
+        assumption=True,
+        ge=0,
+        le=520,
+    )
 
 
 class FeedbackParameters(Strict):
@@ -729,6 +924,17 @@ class FeedbackParameters(Strict):
     detractor_trigger: int = param(
         2, "detractors", "Calibrated.", "Detractor reports about one stage/channel that prompt a fix.", ge=1, le=100_000
     )
+    commitment_floor: float = param(
+        0.5,
+        "share",
+        "Seed 000 5.4.1 and seed 004 make CX commitment scale action on feedback, not gate it: a leader "
+        "without it still acts on part of what reaches them.",
+        "Share of the leader's feedback processing acted on without CX commitment; it rises linearly to 1 "
+        "with the leader's commitment.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
 
 
 class MeasurementParameters(Strict):
@@ -747,6 +953,40 @@ class MeasurementParameters(Strict):
         "How far back the worst touchpoint is kept.",
         ge=1,
         le=520,
+    )
+    promoter_satisfaction: float = param(
+        0.85,
+        "0..1",
+        "Reichheld 2003: promoters answer 9-10; an expected answer of 10 x satisfaction >= 8.5 rounds to 9.",
+        "Satisfaction from which a customer counts as a promoter (census NPS, reputation, referrals).",
+        ge=0.7,
+        le=1,
+    )
+    detractor_satisfaction: float = param(
+        0.65,
+        "0..1",
+        "Reichheld 2003: detractors answer 0-6; an expected answer of 10 x satisfaction < 6.5 rounds to 6 or less.",
+        "Satisfaction below which a customer counts as a detractor (census NPS, reputation).",
+        ge=0,
+        le=0.7,
+    )
+    cause_threshold: float = param(
+        0.02,
+        "quality",
+        "Seed 002 asks for the why of a score; a shortfall this small is taken to explain nothing.",
+        "A touchpoint's largest shortfall must exceed this to be its cause; otherwise the cause is high expectations.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    cause_reference_level: float = param(
+        0.7,
+        "0..1",
+        "A good, not perfect, server: only engagement or skill below it counts as a shortfall.",
+        "Engagement and skill at or above this level do not count as a touchpoint's shortfall.",
+        assumption=True,
+        ge=0,
+        le=1,
     )
 
 

@@ -13,7 +13,8 @@ News moves three ways:
 1. **Between collaborators.** If the account's team members in two units are tied in the
    collaboration network, the newer picture passes each week with probability
    ``q = peer_share_rate * engagement(sender) * culture(leader)`` — one
-   independent-cascade hop (Kempe, Kleinberg & Tardos 2003).
+   independent-cascade hop (Kempe, Kleinberg & Tardos 2003); ``culture = floor + (1 - floor) *
+   information_sharing`` with ``floor = culture_floor``.
 2. **Through the network.** Otherwise the news has to travel ``h`` hops to reach anybody in
    the other unit (``h`` from one breadth-first search per unit, precomputed). Its arrival in
    that unit's pool is geometric with the same mean delay as ``h`` hops of probability ``q``:
@@ -65,7 +66,7 @@ def diffusion_phase(world: World) -> None:
 
     team, known, pool = acc.team[:n], acc.known[:n], acc.pool[:n]  # views: updates land in place
     sharing = world.traits["information_sharing"]
-    culture = 0.5 + 0.5 * sharing
+    culture = ip.culture_floor + (1.0 - ip.culture_floor) * sharing
     # Each (account, directed unit pair) passes news with probability p <= p_top. Candidates are
     # drawn at p_top and accepted with p / p_top (thinning): the same draws in distribution as
     # testing every pair, at a fraction of the cost when most pairs have nothing to pass on.

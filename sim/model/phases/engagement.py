@@ -4,14 +4,17 @@ Each week engagement moves a share of the way toward an equilibrium set by the p
 disposition plus job resources minus hindrance demands::
 
     E* = disposition
-         + w_support     * (leader support     - 0.5)      # leadership as a job resource
-         + w_recognition * (leader recognition - 0.5)      # contingent reward
-         + w_incentive   * cx_incentives                   # seed 004: CX in the reward system
-         + w_peer        * (collaborators' engagement - 0.5)  # crossover (Bakker et al. 2006)
-         + w_customer    * (served accounts' satisfaction - 0.7)  # Schneider et al. 1998
-         - w_overload    * max(0, utilisation - 1)         # hindrance demand (Crawford et al. 2010)
+         + w_support     * (leader support     - trait_ref)   # leadership as a job resource
+         + w_recognition * (leader recognition - trait_ref)   # contingent reward
+         + w_incentive   * cx_incentives                      # seed 004: CX in the reward system
+         + w_peer        * (collaborators' engagement - peer_ref)      # crossover (Bakker et al. 2006)
+         + w_customer    * (served accounts' satisfaction - cust_ref)  # Schneider et al. 1998
+         - w_overload    * max(0, utilisation - 1)            # hindrance demand (Crawford et al. 2010)
          - w_complaint   * open complaints
     E <- E + rate * (E* - E) + noise
+
+with ``trait_ref``, ``peer_ref`` and ``cust_ref`` the parameters ``leader_trait_reference``,
+``peer_reference`` and ``customer_reference`` (utilisation 1 is full capacity).
 
 Leadership style thus reaches customers only through people, as seed 000 has it: "the way
 leaders treat their people is reflective of how people treat their customers".
@@ -27,10 +30,6 @@ from sim.model.account_teams import portfolio_satisfaction
 
 if TYPE_CHECKING:
     from sim.model.world import World
-
-#: the satisfaction of served accounts at which customers neither lift nor drain engagement
-#: (also what a seat that serves nobody is taken to see)
-CUSTOMER_REFERENCE = 0.7
 
 
 def engagement_phase(world: World) -> None:
@@ -51,14 +50,14 @@ def equilibrium(world: World) -> np.ndarray:
     filled = w.filled.astype(float)
     peers_engaged = w.adjacency @ (w.engagement * filled)
     peers = w.adjacency @ filled
-    peer_mean = np.divide(peers_engaged, peers, out=np.full(w.size, 0.5), where=peers > 0)
+    peer_mean = np.divide(peers_engaged, peers, out=np.full(w.size, p.peer_reference), where=peers > 0)
     target = (
         w.disposition
-        + p.leader_support_weight * (world.unit_trait("support") - 0.5)
-        + p.recognition_weight * (world.unit_trait("recognition") - 0.5)
+        + p.leader_support_weight * (world.unit_trait("support") - p.leader_trait_reference)
+        + p.recognition_weight * (world.unit_trait("recognition") - p.leader_trait_reference)
         + p.cx_incentive_weight * float(world.config.policies.cx_incentives)
-        + p.peer_weight * (peer_mean - 0.5)
-        + p.customer_weight * (portfolio_satisfaction(world, CUSTOMER_REFERENCE) - CUSTOMER_REFERENCE)
+        + p.peer_weight * (peer_mean - p.peer_reference)
+        + p.customer_weight * (portfolio_satisfaction(world, p.customer_reference) - p.customer_reference)
         - p.overload_weight * np.maximum(0.0, w.utilisation - 1.0)
         - p.complaint_weight * w.open_complaints
     )

@@ -35,7 +35,8 @@ def leadership_phase(world: World) -> None:
 
     Each stage/channel's failure rate carries a multiplier. Detractor reports about a channel
     that reach the responsible unit's leader (after the feedback delay) prompt a fix with a
-    probability set by the leader's feedback processing and CX commitment; a fix removes a share
+    probability set by the leader's feedback processing and CX commitment (processing x
+    (floor + (1 - floor) x commitment), floor = ``feedback.commitment_floor``); a fix removes a share
     of that channel's failures (down to a floor). Without attention the multiplier drifts back
     toward 1 (eroding standards, Oliva & Sterman 2001).
     """
@@ -50,7 +51,7 @@ def leadership_phase(world: World) -> None:
         triggered = (unit == CHANNEL_UNIT) & (reports >= fb.detractor_trigger)
         if not triggered.any():
             continue
-        act = processing[unit] * (0.5 + 0.5 * commitment[unit])
+        act = processing[unit] * (fb.commitment_floor + (1.0 - fb.commitment_floor) * commitment[unit])
         fixed = triggered & (world.rng.random(mult.size) < act)
         mult[fixed] = np.maximum(fb.fix_floor, mult[fixed] * (1.0 - fb.fix_effect))
 

@@ -20,15 +20,24 @@ from sim.vocabulary import CHANNELS
 if TYPE_CHECKING:
     from sim.model.phases.touchpoints import Touchpoints
     from sim.model.world import World
+    from sim.scenario.parameters import MeasurementParameters
+
+# The definition of NPS (Reichheld 2003), not parameters: changing them would measure something else.
+#: top of the 0-10 likelihood-to-recommend answer scale
+LTR_SCALE = 10
+#: lowest answer of a promoter (9-10)
+PROMOTER_ANSWER = 9
+#: highest answer of a detractor (0-6)
+DETRACTOR_ANSWER = 6
 
 
-def promoter_detractor(satisfaction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def promoter_detractor(satisfaction: np.ndarray, mp: MeasurementParameters) -> tuple[np.ndarray, np.ndarray]:
     """Census classification by expected likelihood to recommend, LTR = 10 x satisfaction.
 
-    Promoters answer 9-10 (satisfaction >= 0.85 rounds to 9), detractors 0-6 (< 0.65)
-    (Reichheld 2003).
+    Promoters answer 9-10 (satisfaction >= ``promoter_satisfaction``, 0.85 by default),
+    detractors 0-6 (satisfaction < ``detractor_satisfaction``, 0.65) (Reichheld 2003).
     """
-    return satisfaction >= 0.85, satisfaction < 0.65
+    return satisfaction >= mp.promoter_satisfaction, satisfaction < mp.detractor_satisfaction
 
 
 def measurement_phase(world: World, tp: Touchpoints) -> dict[str, float]:
@@ -40,9 +49,9 @@ def measurement_phase(world: World, tp: Touchpoints) -> dict[str, float]:
 
     surveyed = tp.account[rng.random(tp.size) < world.config.policies.survey_coverage]
     sat = acc.satisfaction[surveyed]
-    ltr = np.clip(np.rint(10 * sat + rng.normal(0, mp.ltr_noise_sd, surveyed.size)), 0, 10)
-    promoters = int((ltr >= 9).sum())
-    detractors = ltr <= 6
+    ltr = np.clip(np.rint(LTR_SCALE * sat + rng.normal(0, mp.ltr_noise_sd, surveyed.size)), 0, LTR_SCALE)
+    promoters = int((ltr >= PROMOTER_ANSWER).sum())
+    detractors = ltr <= DETRACTOR_ANSWER
     who = surveyed[detractors]
     ch, cause = acc.worst_channel[who], acc.worst_cause[who]
     known_why = ch >= 0

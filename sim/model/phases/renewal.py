@@ -19,8 +19,10 @@ def renewal_phase(world: World) -> None:
     P(churn) = 1 / (1 + exp(-(a - b * S))). With the defaults an account at S = 0.95 churns at
     about 2 %, at S = 0.75 at about 13 %: completely satisfied customers stay several times more
     often than merely satisfied ones (Jones & Sasser 1995; Mittal & Kamakura 2001). B2B churn
-    is decided at renewal, never in between. A renewal re-prices the contract with satisfaction
-    (expansion above S = 0.5, contraction below) — the source of net revenue retention.
+    is decided at renewal, never in between. A renewal re-prices the contract with satisfaction,
+    by the factor 1 + expansion_rate * (S - S0) / (1 - S0) clipped to [min_value_factor,
+    max_value_factor], S0 = ``neutral_satisfaction`` (expansion above S0, contraction below) —
+    the source of net revenue retention.
     """
     acc = world.accounts
     r = world.params.renewal
@@ -39,6 +41,7 @@ def renewal_phase(world: World) -> None:
     world.counters["churned"] += gone.size
     world.counters["churned_revenue"] += float(acc.contract_value[gone].sum())
     world.counters["renewals"] += stay.size
-    factor = np.clip(1.0 + r.expansion_rate * 2.0 * (acc.satisfaction[stay] - 0.5), 0.5, 2.0)
+    change = r.expansion_rate * (acc.satisfaction[stay] - r.neutral_satisfaction) / (1.0 - r.neutral_satisfaction)
+    factor = np.clip(1.0 + change, r.min_value_factor, r.max_value_factor)
     acc.contract_value[stay] *= factor
     acc.contract_end[stay] += world.params.journey.contract_weeks

@@ -23,15 +23,17 @@ if TYPE_CHECKING:
 def staffing_phase(world: World) -> None:
     """Quits (hazard rising as engagement falls) and delayed hires that start with no account knowledge.
 
-    Weekly quit hazard = base * exp(s * (0.5 - engagement)) (Harter et al. 2002: engagement and
-    turnover). A vacancy is filled each week with probability 1 / hiring delay. A new hire brings
-    a fresh disposition and service orientation (raised by recruiting for attitude, seed 004),
-    new-hire skill, and knows nothing about the seat's accounts.
+    Weekly quit hazard = base * exp(s * (e0 - engagement)), e0 = ``quit_reference_engagement``
+    (Harter et al. 2002: engagement and turnover). A vacancy is filled each week with probability
+    1 / hiring delay. A new hire brings a fresh disposition and service orientation (raised by
+    recruiting for attitude, seed 004), new-hire skill, and knows nothing about the seat's accounts.
     """
     w = world.workforce
     sp_ = world.params.staffing
     rng = world.rng
-    hazard = sp_.base_quit_rate * np.exp(sp_.quit_engagement_sensitivity * (0.5 - w.engagement))
+    hazard = sp_.base_quit_rate * np.exp(
+        sp_.quit_engagement_sensitivity * (sp_.quit_reference_engagement - w.engagement)
+    )
     draws = rng.random(w.size)
     quits = w.filled & (draws < hazard)
     fill_p = 1.0 if sp_.hiring_delay_weeks <= 0 else 1.0 / sp_.hiring_delay_weeks

@@ -24,16 +24,11 @@ if TYPE_CHECKING:
 
 RICHNESS = np.array([c.richness for c in CHANNELS])
 LOAD = np.array([c.load for c in CHANNELS])
-RESPONSE_WEEKS = np.array([c.response_days for c in CHANNELS]) / 7.0
+RESPONSE_WEEKS = np.array([c.response_days for c in CHANNELS]) / 7.0  # days to weeks: a unit conversion
 #: per stage, the first channel index and the cumulative shares of its channels but the last
 #: (for a searchsorted draw)
 _FIRST = np.array([np.flatnonzero(s == CHANNEL_STAGE)[0] for s in range(len(STAGES))])
 _STAGE_CUM = [np.cumsum([c.share for c in CHANNELS if c.stage == s])[:-1] for s in range(len(STAGES))]
-
-#: a shortfall smaller than this (in quality) does not count as the touchpoint's cause
-CAUSE_THRESHOLD = 0.02
-#: engagement and skill at or above this level are not counted as a shortfall
-REFERENCE_LEVEL = 0.7
 
 
 @dataclass
@@ -84,11 +79,13 @@ def touchpoint_phase(world: World) -> Touchpoints:
     recovers it on the spot more often (seed 004); otherwise it escalates into an open
     complaint. The touchpoint's cause is its largest shortfall against a good touchpoint
     (stale information, low engagement, overload, unrecovered failure, low skill, a slow
-    channel) or, when none reaches ``CAUSE_THRESHOLD``, high expectations; the detractors' why
-    is built from it (seed 002).
+    channel) or, when none exceeds ``measurement.cause_threshold``, high expectations; engagement
+    and skill count as a shortfall below ``measurement.cause_reference_level``. The detractors'
+    why is built from it (seed 002).
     """
     acc, w, rng = world.accounts, world.workforce, world.rng
     sv = world.params.service
+    mp = world.params.measurement
     t = world.week
     account, stage, channel = _draw_touchpoints(world)
     touched, starts, counts = groups(account)
@@ -132,7 +129,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
     p_fail *= 1.0 - sv.skill_failure_protection * skill
     if world.config.policies.user_stories:
         p_fail *= np.where(stage == DELIVERY_STAGE, 1.0 - world.params.information.user_stories_failure_cut, 1.0)
-    u = rng.random((2, n))
+    u = rng.random((2, n))  # two uniform draws per touchpoint: failure and recovery
     failed = (u[0] < p_fail) | unserved
     p_recover = sv.base_recovery_rate + world.config.policies.empowerment * sv.empowered_recovery_rate * eng
     recovered = failed & served & (u[1] < p_recover)
@@ -144,12 +141,12 @@ def touchpoint_phase(world: World) -> Touchpoints:
 
     shortfall = np.stack(
         [
-            np.full(n, CAUSE_THRESHOLD),  # nothing went wrong: the customer simply expected more
+            np.full(n, mp.cause_threshold),  # nothing went wrong: the customer simply expected more
             stale_loss,
-            sv.engagement_weight * np.maximum(0.0, REFERENCE_LEVEL - eng),
+            sv.engagement_weight * np.maximum(0.0, mp.cause_reference_level - eng),
             overload_loss,
             sv.failure_quality_loss * unrecovered,
-            sv.skill_weight * np.maximum(0.0, REFERENCE_LEVEL - skill),
+            sv.skill_weight * np.maximum(0.0, mp.cause_reference_level - skill),
             slow_loss,
         ]
     )

@@ -20,9 +20,6 @@ from sim.vocabulary import DELIVERY, DELIVERY_STAGE, LOST, MAINTENANCE, PRE_PURC
 if TYPE_CHECKING:
     from sim.model.world import World
 
-#: the experience level at which conversion, winning and repeat orders run at their base rates
-EXPERIENCE_REFERENCE = 0.75
-
 
 def add_prospects(world: World, k: int) -> np.ndarray:
     """New prospects (marketing or referrals) enter pre-purchase with a sales contact."""
@@ -74,7 +71,7 @@ def transition_phase(world: World) -> None:
     if pros.size:
         logit = (
             _logit(j.conversion_rate)
-            + j.conversion_satisfaction_slope * (acc.satisfaction[pros] - EXPERIENCE_REFERENCE)
+            + j.conversion_satisfaction_slope * (acc.satisfaction[pros] - j.experience_reference)
             + j.reputation_effect * (world.reputation - wm.reputation_reference)
         )
         p_conv = _sigmoid(logit)
@@ -88,10 +85,10 @@ def transition_phase(world: World) -> None:
 
     deals = np.flatnonzero((acc.stage == PURCHASE) & (acc.stage_since < t))
     if deals.size:
-        u = rng.random((2, deals.size))
+        u = rng.random((2, deals.size))  # two uniform draws per deal: decided, then won
         decided = u[0] < j.close_rate
         p_win = _sigmoid(
-            _logit(j.win_rate) + j.win_satisfaction_slope * (acc.satisfaction[deals] - EXPERIENCE_REFERENCE)
+            _logit(j.win_rate) + j.win_satisfaction_slope * (acc.satisfaction[deals] - j.experience_reference)
         )
         won = deals[decided & (u[1] < p_win)]
         lost = deals[decided & (u[1] >= p_win)]
@@ -101,7 +98,7 @@ def transition_phase(world: World) -> None:
         won = deals
 
     maint = np.flatnonzero(acc.stage == MAINTENANCE)
-    p_project = np.minimum(1.0, j.new_project_rate * acc.satisfaction[maint] / EXPERIENCE_REFERENCE)
+    p_project = np.minimum(1.0, j.new_project_rate * acc.satisfaction[maint] / j.experience_reference)
     ordered = maint[rng.random(maint.size) < p_project]
     world.counters["new_projects"] += ordered.size
     if won.size or ordered.size:
@@ -153,7 +150,7 @@ def _end(world: World, rows: np.ndarray, state: int) -> None:
 
 
 def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1 - 1e-9)
+    p = min(max(p, 1e-9), 1 - 1e-9)  # numerical guard (keeps the log finite), not a mechanism
     return float(np.log(p / (1 - p)))
 
 

@@ -21,7 +21,7 @@ def word_of_mouth_phase(world: World) -> None:
     acc = world.accounts
     wm = world.params.word_of_mouth
     cust = acc.customers()
-    promoters, detractors = promoter_detractor(acc.satisfaction)
+    promoters, detractors = promoter_detractor(acc.satisfaction, world.params.measurement)
     n_cust = int(cust.sum())
     n_prom = int((promoters & cust).sum())
     if n_cust:
