@@ -37,10 +37,7 @@ import numpy as np
 
 from sim.model.workforce import FAR, collaboration_network, hops_to_units
 from sim.scenario.schema import Scenario, deep_merge
-from sim.vocabulary import CHANNELS, DELIVERY, MAINTENANCE, NEVER, SALES, SUPPORT, UNITS, WEEKS_PER_YEAR
-
-#: the maintenance stage's only channel (email tickets): its richness, load and answer time
-TICKETS = next(c for c in CHANNELS if c.stage == MAINTENANCE)
+from sim.vocabulary import DELIVERY, NEVER, SALES, SUPPORT, UNITS, WEEKS_PER_YEAR
 
 
 def core_rules_scenario(
@@ -170,17 +167,18 @@ class Employee(mesa.Agent):
         model, rng, sv = self.model, self.model.rng, self.model.params.service
         ip = model.params.information
         t = model.steps
-        self.load = len(self.tickets) * TICKETS.load / self.capacity
+        tickets = model.config.channels.maintenance.email_tickets  # the stage's only channel
+        self.load = len(self.tickets) * tickets.load / self.capacity
         if not self.tickets:
             return
         overload = max(0.0, self.load - 1.0)
-        slow = sv.slow_response_penalty * TICKETS.response_days / 7.0
+        slow = sv.slow_response_penalty * tickets.response_days / 7.0
         delivered = (
             sv.base_quality
             + sv.engagement_weight * self.engagement
             + sv.skill_weight * self.skill
             + sv.orientation_weight * self.orientation
-            + sv.richness_weight * TICKETS.richness
+            + sv.richness_weight * tickets.richness
             - slow * (1.0 + overload)
             - sv.overload_penalty * overload
         )

@@ -2,7 +2,8 @@
 
 ``python -m sim.docs`` prints the tables; ``--check docs/ODD.md`` exits 1 when the tables embedded
 in the file (between ``<!-- parameter-table:start -->`` / ``<!-- parameter-table:end -->`` and
-``<!-- leader-table:start -->`` / ``<!-- leader-table:end -->``) differ from the generated ones;
+``<!-- leader-table:start -->`` / ``<!-- leader-table:end -->``, ``<!-- channel-table:start -->`` /
+``<!-- channel-table:end -->``) differ from the generated ones;
 ``--write docs/ODD.md`` replaces them. A parameter declared with ``assumption=True`` (no seed
 section or published source gives its value) has its source cell start with **Assumption.**
 """
@@ -22,10 +23,11 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.scenario.schema import Scenario, field_bounds, submodel
-from sim.vocabulary import STYLE_PRESETS, TRAITS
+from sim.vocabulary import CHANNELS, STAGES, STYLE_PRESETS, TRAITS
 
 PARAMETER_MARKERS = ("<!-- parameter-table:start -->", "<!-- parameter-table:end -->")
 LEADER_MARKERS = ("<!-- leader-table:start -->", "<!-- leader-table:end -->")
+CHANNEL_MARKERS = ("<!-- channel-table:start -->", "<!-- channel-table:end -->")
 
 #: meaning and source of the on/off levers in ``policies`` (plain booleans without a description)
 POLICY_MEANINGS: dict[str, tuple[str, str]] = {
@@ -104,6 +106,7 @@ EXTRA_CONSTRAINTS: dict[str, str] = {
     "warmup": "less than `steps`",
     "organization.ties_per_employee": "even",
     "share": "the three segment shares add up to 1",
+    "channels.share": "the shares of the stage's channels add up to 1",
 }
 
 HEADER = ("name", "meaning", "unit", "default", "allowed range", "source")
@@ -135,6 +138,18 @@ def leader_table() -> str:
         (f"`{style}`", *(_number(traits[t]) for t in TRAITS), STYLE_SOURCES.get(style, "—"))
         for style, traits in STYLE_PRESETS.items()
     ]
+    return _markdown(header, body)
+
+
+def channel_table() -> str:
+    """The default channels of each stage (scenario key ``channels``) as a Markdown table."""
+    channels = Scenario().channels
+    header = ("stage", "channel", "share", "richness", "load", "response (days)")
+    body = []
+    for index, channel in enumerate(CHANNELS):
+        spec = channels.spec(index)
+        row = (STAGES[channel.stage], channel.name, f"{spec.share:.2f}", f"{spec.richness:.2f}", f"{spec.load:.2f}")
+        body.append((*row, f"{spec.response_days:.1f}"))
     return _markdown(header, body)
 
 
@@ -201,7 +216,9 @@ def _allowed(key: tuple[str, ...], info: FieldInfo) -> str:
         if base is int:
             parts.append("integer")
     extra = EXTRA_CONSTRAINTS.get(".".join(key)) or EXTRA_CONSTRAINTS.get(key[-1])
-    if extra and (key[-1] != "share" or "segments" in key):
+    if key[0] == "channels":
+        extra = EXTRA_CONSTRAINTS.get(f"channels.{key[-1]}")
+    if extra and (key[-1] != "share" or "segments" in key or key[0] == "channels"):
         parts.append(extra)
     if isinstance(ann, types.UnionType) and type(None) in typing.get_args(ann):
         parts.append("or unset (preset)")
@@ -256,8 +273,9 @@ def embed(text: str, markers: tuple[str, str], body: str) -> str:
 
 
 def embed_all(text: str) -> str:
-    """``text`` with both generated tables replaced by the current ones."""
+    """``text`` with every generated table replaced by the current one."""
     text = embed(text, PARAMETER_MARKERS, parameter_table())
+    text = embed(text, CHANNEL_MARKERS, channel_table())
     return embed(text, LEADER_MARKERS, leader_table())
 
 
@@ -269,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--write", metavar="FILE", type=Path, help="replace the embedded tables")
     args = parser.parse_args(argv)
     if args.check is None and args.write is None:
-        print(parameter_table(), leader_table(), sep="\n\n")
+        print(parameter_table(), leader_table(), channel_table(), sep="\n\n")
         return 0
     path: Path = args.check or args.write
     try:
@@ -284,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path}: tables {'updated' if updated != text else 'already up to date'}")
         return 0
     if updated != text:
-        print(f"{path}: the parameter or leader table is out of date; run python -m sim.docs --write {path}")
+        print(f"{path}: the parameter, leader or channel table is out of date; run python -m sim.docs --write {path}")
         return 1
     print(f"{path}: tables up to date")
     return 0

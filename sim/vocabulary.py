@@ -36,20 +36,15 @@ NEVER = -100_000
 
 @dataclass(frozen=True)
 class Channel:
-    """A way a customer meets the company at one stage.
+    """A way a customer meets the company at one stage (its name; its numbers are scenario input).
 
-    richness: media richness, face-to-face highest (Daft & Lengel 1986).
-    load: capacity units one touchpoint takes from the serving employee (its cost).
-    response_days: typical delay before the customer gets an answer.
-    share: the channel's share of the stage's touchpoints (seed 003's account of the case).
+    The channel's share of the stage's touchpoints, its richness, load and response time are
+    set per scenario under ``channels:`` (:class:`sim.scenario.schema.Channels`, whose defaults
+    are seed 003's account of the case company).
     """
 
     stage: int
     name: str
-    share: float
-    richness: float
-    load: float
-    response_days: float
 
     @property
     def key(self) -> str:
@@ -59,28 +54,28 @@ class Channel:
 CHANNELS: tuple[Channel, ...] = (
     # pre-purchase (seed 003: principal's salespeople, LinkedIn/Twitter, events and fairs,
     # seminars and webinars, website and blog, face-to-face and online meetings)
-    Channel(PRE_PURCHASE, "partner_salespeople", 0.25, 0.60, 0.30, 3.0),
-    Channel(PRE_PURCHASE, "social", 0.15, 0.25, 0.05, 1.0),
-    Channel(PRE_PURCHASE, "events", 0.10, 0.80, 0.50, 0.0),
-    Channel(PRE_PURCHASE, "webinars", 0.10, 0.50, 0.20, 0.0),
-    Channel(PRE_PURCHASE, "website", 0.20, 0.20, 0.02, 1.0),
-    Channel(PRE_PURCHASE, "meetings", 0.20, 0.85, 1.00, 2.0),
+    Channel(PRE_PURCHASE, "partner_salespeople"),
+    Channel(PRE_PURCHASE, "social"),
+    Channel(PRE_PURCHASE, "events"),
+    Channel(PRE_PURCHASE, "webinars"),
+    Channel(PRE_PURCHASE, "website"),
+    Channel(PRE_PURCHASE, "meetings"),
     # purchase (seed 003: face-to-face meetings, email)
-    Channel(PURCHASE, "face_to_face", 0.60, 1.00, 1.00, 2.0),
-    Channel(PURCHASE, "email", 0.40, 0.35, 0.40, 1.0),
+    Channel(PURCHASE, "face_to_face"),
+    Channel(PURCHASE, "email"),
     # delivery (seed 003: face-to-face meetings, chat such as Teams or Slack)
-    Channel(DELIVERY_STAGE, "face_to_face", 0.50, 1.00, 1.00, 2.0),
-    Channel(DELIVERY_STAGE, "chat", 0.50, 0.55, 0.50, 0.2),
+    Channel(DELIVERY_STAGE, "face_to_face"),
+    Channel(DELIVERY_STAGE, "chat"),
     # maintenance (seed 003: email is the only channel, for tickets)
-    Channel(MAINTENANCE, "email_tickets", 1.00, 0.30, 1.00, 1.0),
+    Channel(MAINTENANCE, "email_tickets"),
 )
 CHANNEL_KEYS = tuple(c.key for c in CHANNELS)
 CHANNEL_STAGE = np.array([c.stage for c in CHANNELS])
 CHANNEL_UNIT = STAGE_UNIT[CHANNEL_STAGE]
-for _s, _name in enumerate(STAGES):
-    _shares = sum(c.share for c in CHANNELS if c.stage == _s)
-    if abs(_shares - 1.0) > 1e-9:
-        raise ValueError(f"channel shares of {_name} must add up to 1")
+#: per stage, the names of its channels in index order
+STAGE_CHANNELS: tuple[tuple[str, ...], ...] = tuple(
+    tuple(c.name for c in CHANNELS if c.stage == s) for s in range(len(STAGES))
+)
 
 #: why a touchpoint fell short (seed 002: "connect NPS with a question to customers WHY")
 CAUSES = (

@@ -75,6 +75,8 @@ class World:
         self.touchpoint_rates = np.array(
             [j.pre_purchase_touchpoints, j.purchase_touchpoints, j.delivery_touchpoints, j.maintenance_touchpoints]
         )
+        #: the scenario's channel numbers (share, richness, load, response time) as arrays per channel
+        self.channels = config.channels.table()
         self.counters: Counter[str] = Counter()
         self.step_stats: dict[str, float] = {}
         self.referrals_due = 0

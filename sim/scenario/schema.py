@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 
 from sim.scenario.parameters import Parameters, Strict, param
-from sim.vocabulary import STYLES, TRAITS, resolve_traits
+from sim.vocabulary import CHANNEL_STAGE, CHANNELS, STAGE_CHANNELS, STAGES, STYLES, TRAITS, resolve_traits
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 """Scenario and experiment names become folder names: letters, digits, '_', '-' and '.' only."""
@@ -175,6 +177,161 @@ class Customers(Strict):
     segments: Segments = Segments()
 
 
+class ChannelSpec(Strict):
+    """One channel of one stage: its share of the stage's touchpoints, its richness, load and answer time."""
+
+    share: float = param(
+        ...,
+        "share of the stage's touchpoints",
+        "Seed 003's account of the case company's channels (the mix of each stage).",
+        "The channel's share of its stage's touchpoints.",
+        ge=0,
+        le=1,
+    )
+    richness: float = param(
+        ...,
+        "0..1",
+        "Daft & Lengel 1986 media richness: face-to-face richest, then meetings and events, chat, email, web.",
+        "Media richness of the channel; quality rises with it by `service.richness_weight`.",
+        ge=0,
+        le=1,
+    )
+    load: float = param(
+        ...,
+        "capacity units per touchpoint",
+        "A face-to-face meeting or a ticket takes one unit of an employee's weekly capacity; "
+        "other channels take the share of that effort their form suggests.",
+        "Capacity one touchpoint takes from the serving employee (its workload).",
+        assumption=True,
+        ge=0,
+        le=20,
+    )
+    response_days: float = param(
+        ...,
+        "days",
+        "Seed 003's channels: chat answers within hours, email within a day, a meeting is booked "
+        "within days; live events answer at once.",
+        "Typical delay before the customer gets an answer on the channel.",
+        assumption=True,
+        ge=0,
+        le=90,
+    )
+
+
+class _StageChannels(Strict):
+    """A stage's channels: partial overrides keep the other defaults; the shares add up to 1."""
+
+    stage: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_channels(cls, value: Any) -> Any:
+        return _complete_from_defaults(cls, value)
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> _StageChannels:
+        shares = {name: getattr(self, name).share for name in type(self).model_fields}
+        total = sum(shares.values())
+        if abs(total - 1.0) > 1e-6:
+            terms = " + ".join(f"{name} {share:g}" for name, share in shares.items())
+            raise ValueError(f"the {self.stage} channel shares must add up to 1 ({terms} = {total:g})")
+        return self
+
+
+class PrePurchaseChannels(_StageChannels):
+    """Seed 003: the principal's salespeople, LinkedIn/Twitter, events and fairs, webinars, website, meetings."""
+
+    stage = "pre_purchase"
+
+    partner_salespeople: ChannelSpec = ChannelSpec(share=0.25, richness=0.60, load=0.30, response_days=3.0)
+    social: ChannelSpec = ChannelSpec(share=0.15, richness=0.25, load=0.05, response_days=1.0)
+    events: ChannelSpec = ChannelSpec(share=0.10, richness=0.80, load=0.50, response_days=0.0)
+    webinars: ChannelSpec = ChannelSpec(share=0.10, richness=0.50, load=0.20, response_days=0.0)
+    website: ChannelSpec = ChannelSpec(share=0.20, richness=0.20, load=0.02, response_days=1.0)
+    meetings: ChannelSpec = ChannelSpec(share=0.20, richness=0.85, load=1.00, response_days=2.0)
+
+
+class PurchaseChannels(_StageChannels):
+    """Seed 003: face-to-face meetings and email."""
+
+    stage = "purchase"
+
+    face_to_face: ChannelSpec = ChannelSpec(share=0.60, richness=1.00, load=1.00, response_days=2.0)
+    email: ChannelSpec = ChannelSpec(share=0.40, richness=0.35, load=0.40, response_days=1.0)
+
+
+class DeliveryChannels(_StageChannels):
+    """Seed 003: face-to-face meetings and chat (Teams, Slack)."""
+
+    stage = "delivery"
+
+    face_to_face: ChannelSpec = ChannelSpec(share=0.50, richness=1.00, load=1.00, response_days=2.0)
+    chat: ChannelSpec = ChannelSpec(share=0.50, richness=0.55, load=0.50, response_days=0.2)
+
+
+class MaintenanceChannels(_StageChannels):
+    """Seed 003: email is the only channel, for tickets."""
+
+    stage = "maintenance"
+
+    email_tickets: ChannelSpec = ChannelSpec(share=1.00, richness=0.30, load=1.00, response_days=1.0)
+
+
+@dataclass(frozen=True)
+class ChannelTable:
+    """A scenario's channel numbers as arrays indexed like :data:`sim.vocabulary.CHANNELS`.
+
+    ``first[s]`` is stage s's first channel index and ``cum[s]`` the cumulative shares of its
+    channels but the last (for a searchsorted draw of each touchpoint's channel).
+    """
+
+    share: np.ndarray
+    richness: np.ndarray
+    load: np.ndarray
+    response_days: np.ndarray
+    first: np.ndarray
+    cum: tuple[np.ndarray, ...]
+
+
+class Channels(Strict):
+    """The channels of each journey stage (seed 003); the names are fixed, the numbers are input."""
+
+    pre_purchase: PrePurchaseChannels = PrePurchaseChannels()
+    purchase: PurchaseChannels = PurchaseChannels()
+    delivery: DeliveryChannels = DeliveryChannels()
+    maintenance: MaintenanceChannels = MaintenanceChannels()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_stages(cls, value: Any) -> Any:
+        return _complete_from_defaults(cls, value)
+
+    def spec(self, index: int) -> ChannelSpec:
+        """The numbers of channel ``index`` of :data:`sim.vocabulary.CHANNELS`."""
+        channel = CHANNELS[index]
+        return getattr(getattr(self, STAGES[channel.stage]), channel.name)
+
+    def table(self) -> ChannelTable:
+        """The numbers as arrays, built once per run so the touchpoint phase stays vectorised."""
+        specs = [self.spec(i) for i in range(len(CHANNELS))]
+        share = np.array([c.share for c in specs])
+        return ChannelTable(
+            share=share,
+            richness=np.array([c.richness for c in specs]),
+            load=np.array([c.load for c in specs]),
+            response_days=np.array([c.response_days for c in specs]),
+            first=np.array([np.flatnonzero(s == CHANNEL_STAGE)[0] for s in range(len(STAGES))]),
+            cum=tuple(np.cumsum(share[s == CHANNEL_STAGE])[:-1] for s in range(len(STAGES))),
+        )
+
+
+assert tuple(Channels.model_fields) == STAGES
+assert all(
+    tuple(Channels.model_fields[stage].annotation.model_fields) == names
+    for stage, names in zip(STAGES, STAGE_CHANNELS, strict=True)
+)
+
+
 class Policies(Strict):
     """The levers a strategist compares (seeds 003 and 004)."""
 
@@ -213,6 +370,7 @@ class Scenario(Strict):
     warmup: int = Field(26, ge=0, le=5199, description="Weeks left out of the KPIs.")
     organization: Organization = Organization()
     customers: Customers = Customers()
+    channels: Channels = Channels()
     policies: Policies = Policies()
     parameters: Parameters = Parameters()
 

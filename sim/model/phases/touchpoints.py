@@ -4,7 +4,9 @@ Seed 003 gives the journey of a B2B service company in four stages — pre-purch
 delivery and maintenance — each with its own channels, which narrow as the journey proceeds:
 many in pre-purchase, face-to-face and email in purchase, face-to-face and chat in delivery,
 email tickets in maintenance (:data:`sim.vocabulary.CHANNELS`). Sales serves the first two
-stages, delivery the third, the application-maintenance (support) team the fourth.
+stages, delivery the third, the application-maintenance (support) team the fourth. Each
+channel's share of its stage, richness, load and response time are scenario input
+(``channels:``), read from the world's channel table (:class:`sim.scenario.schema.ChannelTable`).
 """
 
 from __future__ import annotations
@@ -17,18 +19,10 @@ import numpy as np
 from sim.model.account_teams import random_colleagues
 from sim.model.complaints import open_complaints
 from sim.model.grouping import groups
-from sim.vocabulary import CHANNEL_STAGE, CHANNELS, DELIVERY_STAGE, STAGE_UNIT, STAGES
+from sim.vocabulary import DELIVERY_STAGE, STAGE_UNIT
 
 if TYPE_CHECKING:
     from sim.model.world import World
-
-RICHNESS = np.array([c.richness for c in CHANNELS])
-LOAD = np.array([c.load for c in CHANNELS])
-RESPONSE_WEEKS = np.array([c.response_days for c in CHANNELS]) / 7.0  # days to weeks: a unit conversion
-#: per stage, the first channel index and the cumulative shares of its channels but the last
-#: (for a searchsorted draw)
-_FIRST = np.array([np.flatnonzero(s == CHANNEL_STAGE)[0] for s in range(len(STAGES))])
-_STAGE_CUM = [np.cumsum([c.share for c in CHANNELS if c.stage == s])[:-1] for s in range(len(STAGES))]
 
 
 @dataclass
@@ -86,6 +80,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
     acc, w, rng = world.accounts, world.workforce, world.rng
     sv = world.params.service
     mp = world.params.measurement
+    ch = world.channels
     t = world.week
     account, stage, channel = _draw_touchpoints(world)
     touched, starts, counts = groups(account)
@@ -102,7 +97,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
     served = ~unserved
 
     capacity = w.capacity * (1.0 - world.params.training.training_time_share * w.training)
-    w.load = np.bincount(server, weights=LOAD[channel] * served, minlength=w.size) / capacity
+    w.load = np.bincount(server, weights=ch.load[channel] * served, minlength=w.size) / capacity
     overload = np.maximum(0.0, w.load[server] - 1.0) * served
 
     knows = np.where(stand_in, acc.pool[account, unit], acc.known[account, unit])
@@ -111,15 +106,16 @@ def touchpoint_phase(world: World) -> Touchpoints:
     stale_loss = sv.stale_penalty * stale * (1.0 - np.exp(-missing / sv.stale_time_constant))
     info_age = np.minimum(t - knows, world.params.information.info_age_cap_weeks)
     eng, skill = w.engagement[server] * served, w.skill[server] * served
-    slow_loss = sv.slow_response_penalty * RESPONSE_WEEKS[channel]
-    overload_loss = (sv.overload_penalty + sv.slow_response_penalty * RESPONSE_WEEKS[channel]) * overload
+    response_weeks = ch.response_days[channel] / 7.0  # days to weeks: a unit conversion
+    slow_loss = sv.slow_response_penalty * response_weeks
+    overload_loss = (sv.overload_penalty + sv.slow_response_penalty * response_weeks) * overload
     quality = (
         sv.base_quality
         + rng.normal(0.0, sv.perception_noise_sd, n)
         + sv.engagement_weight * eng
         + sv.skill_weight * skill
         + sv.orientation_weight * w.orientation[server] * served
-        + sv.richness_weight * RICHNESS[channel]
+        + sv.richness_weight * ch.richness[channel]
         - stale_loss
         - slow_loss
         - overload_loss
@@ -186,7 +182,7 @@ def _draw_touchpoints(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     stage's n_s accounts uniformly at random — fewer draws than one Poisson per account. Each
     touchpoint's channel is drawn from its stage's channel mix.
     """
-    acc, rng = world.accounts, world.rng
+    acc, rng, ch = world.accounts, world.rng, world.channels
     stage = acc.stage[: acc.n]
     accounts, stages, channels = [], [], []
     for s, rate in enumerate(world.touchpoint_rates):
@@ -196,9 +192,9 @@ def _draw_touchpoints(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         k = rng.poisson(rate * members.size)
         accounts.append(members[rng.integers(0, members.size, k)])
         stages.append(np.full(k, s))
-        cum = _STAGE_CUM[s]
+        cum = ch.cum[s]
         offset = np.searchsorted(cum, rng.random(k), side="right") if cum.size else np.zeros(k, dtype=np.int64)
-        channels.append(_FIRST[s] + offset)
+        channels.append(ch.first[s] + offset)
     if not accounts:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
