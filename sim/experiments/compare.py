@@ -48,6 +48,8 @@ DEFAULT_METRICS = (
     "recovery_rate",
     "employee_turnover_rate",
     "net_revenue_retention",
+    "costs_per_year",
+    "profit_per_year",
 )
 TIMESERIES = ["satisfaction", "nps", "customers", "engagement", "info_age_weeks"]
 
@@ -153,8 +155,21 @@ def analyse(runs: pd.DataFrame, scenarios: list[str], metrics: list[str]) -> dic
             s: {m: paired_difference(by[s].loc[common, m].to_numpy(), base[m].to_numpy()).as_dict() for m in metrics}
             for s in scenarios[1:]
         },
+        "roi": {s: _roi(by[s].loc[common], base) for s in scenarios[1:]},
     }
     return result
+
+
+def _roi(case: pd.DataFrame, base: pd.DataFrame) -> float | None:
+    """A policy's return on its extra cost against the reference: mean Δprofit / mean Δcosts (per year).
+
+    None when the costs do not differ (nothing was invested) or either is undefined.
+    """
+    d_profit = float((case["profit_per_year"] - base["profit_per_year"]).mean())
+    d_costs = float((case["costs_per_year"] - base["costs_per_year"]).mean())
+    if not (math.isfinite(d_profit) and math.isfinite(d_costs)) or d_costs == 0:
+        return None
+    return d_profit / d_costs
 
 
 def run_comparison(
@@ -308,4 +323,14 @@ def to_markdown(result: dict[str, Any]) -> str:
         cells = [metric, *(fmt(per[s]["mean"], metric) for s in scenarios)]
         cells += [diff_text(result["differences"][s][metric], metric) for s in scenarios[1:]]
         lines.append("| " + " | ".join(cells) + " |")
+    rois = result.get("roi", {})
+    if rois:
+        lines += [
+            "",
+            "Return on the extra cost (mean Δprofit per year / mean Δcosts per year against the reference):",
+            "",
+        ]
+        for s in scenarios[1:]:
+            roi = rois.get(s)
+            lines.append(f"- {s}: " + (f"{roi:+.2f}" if is_defined(roi) else f"{UNDEFINED} (costs do not differ)"))
     return "\n".join(lines) + "\n"

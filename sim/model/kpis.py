@@ -10,8 +10,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.phases.leadership import meeting_due
 from sim.model.phases.measurement import promoter_detractor
-from sim.vocabulary import CHANNEL_KEYS, CHANNELS, DELIVERY_STAGE, MAINTENANCE, STAGE_UNIT, STAGES, UNITS
+from sim.vocabulary import (
+    CHANNEL_KEYS,
+    CHANNELS,
+    DELIVERY_STAGE,
+    MAINTENANCE,
+    STAGE_UNIT,
+    STAGES,
+    UNITS,
+    WEEKS_PER_YEAR,
+)
 
 if TYPE_CHECKING:
     from sim.model.phases.touchpoints import Touchpoints
@@ -35,7 +45,22 @@ EVENT_COUNTERS = (
     "complaints_resolved",
     "handoffs",
     "handoffs_lost",
+    "trainees",
 )
+
+#: running cost components (EUR per week; see :func:`costs_of_week`)
+RUNNING_COSTS = (
+    *(f"salaries.{u}" for u in UNITS),
+    "meetings",
+    "transfer_meetings",
+    "user_stories",
+    "surveys",
+    "cx_incentives",
+    "empowerment",
+)
+#: one-off cost components, paid once per person (EUR per week in which they fall)
+ONE_OFF_COSTS = ("hiring", "licence_training", "attitude_premium")
+COST_COMPONENTS = RUNNING_COSTS + ONE_OFF_COSTS
 
 
 def kpi_columns() -> list[str]:
@@ -51,6 +76,7 @@ def kpi_columns() -> list[str]:
     cols += ["failures", "recovered", "open_complaints"]
     cols += ["info_age_weeks", *(f"info_age_weeks.{u}" for u in UNITS), "stale_share"]
     cols += ["news_reached", "news_delay_sum", "stand_in_share", "process_multiplier"]
+    cols += ["revenue", *(f"cost.{c}" for c in COST_COMPONENTS), "costs_running", "costs_one_off", "costs", "profit"]
     return cols
 
 
@@ -159,7 +185,50 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
     row[_AT["news_reached"]] = world.step_stats.get("news_reached", 0.0)
     row[_AT["news_delay_sum"]] = world.step_stats.get("news_delay_sum", 0.0)
     row[_AT["process_multiplier"]] = world.process_multiplier.sum() / world.process_multiplier.size
+    row[_AT["revenue"]] = row[_AT["recurring_revenue"]] / WEEKS_PER_YEAR
+    cost = costs_of_week(
+        world, {name: row[_AT[name]] for name in ("wins", "hires", "trainees", "responses", "recovered")}, head
+    )
+    row[_AT[f"cost.{COST_COMPONENTS[0]}"] : _AT[f"cost.{COST_COMPONENTS[0]}"] + len(COST_COMPONENTS)] = cost
+    running = float(cost[: len(RUNNING_COSTS)].sum())
+    one_off = float(cost[len(RUNNING_COSTS) :].sum())
+    row[_AT["costs_running"]] = running
+    row[_AT["costs_one_off"]] = one_off
+    row[_AT["costs"]] = running + one_off
+    row[_AT["profit"]] = row[_AT["revenue"]] - (running + one_off)
     return row
+
+
+def costs_of_week(world: World, events: dict[str, float], head: np.ndarray) -> np.ndarray:
+    """The week's cost components (EUR) in the order of :data:`COST_COMPONENTS`.
+
+    ``events`` holds the week's wins, hires, trainees, survey answers and recovered failures;
+    ``head`` the filled seats per unit. Salaries are a year's employer cost over 52 weeks; time
+    (meetings, transfer meetings, user stories) is priced at the unit's salary per working hour.
+    A policy's cost is zero while the policy is off.
+    """
+    c = world.params.costs
+    pol = world.config.policies
+    salary = np.array([c.salary_sales, c.salary_delivery, c.salary_support])
+    hourly = salary / c.working_hours_per_year
+    sales, delivery = UNITS.index("sales"), UNITS.index("delivery")
+    meeting = meeting_due(world.week, world.config.organization.meeting_every_weeks)
+    hires = events["hires"]
+    running = [
+        *(head * salary / WEEKS_PER_YEAR),
+        float(meeting) * c.meeting_hours * float(head @ hourly),
+        pol.transfer_meeting * events["wins"] * c.transfer_meeting_hours * (hourly[sales] + hourly[delivery]) / 2.0,
+        pol.user_stories * events["wins"] * c.user_stories_hours * hourly[delivery],
+        events["responses"] * c.survey_cost_per_answer,
+        pol.cx_incentives * head.sum() * c.cx_incentive_payout / WEEKS_PER_YEAR,
+        pol.empowerment * events["recovered"] * c.goodwill_per_recovery,
+    ]
+    one_off = [
+        hires * c.hiring_cost,
+        events["trainees"] * c.licence_training_cost,
+        pol.recruit_for_attitude * hires * c.attitude_premium,
+    ]
+    return np.array(running + one_off, dtype=float)
 
 
 def _surveyed_nps(world: World, survey: dict[str, float], fallback: float) -> float:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.model.kpis import COST_COMPONENTS
 from sim.vocabulary import WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -35,6 +36,13 @@ OUTCOMES: dict[str, str] = {
     "wins_per_year": "new customers won per year",
     "customers_final": "customer accounts at the last step",
     "recurring_revenue_final": "annual recurring revenue at the last step (EUR)",
+    "revenue_per_year": "contract revenue recognised per year (EUR; a contract's annual value over 52 weeks)",
+    "costs_per_year": "running plus one-off costs per year (EUR)",
+    "running_costs_per_year": "salaries, meetings, handoff work, surveys, incentives, goodwill per year (EUR)",
+    "one_off_costs_per_year": "hiring, licence training and the attitude premium per year (EUR)",
+    "profit_per_year": "revenue minus costs per year (EUR)",
+    "discounted_profit": "profit of the measured window discounted weekly at `costs.discount_rate` (EUR)",
+    "customer_lifetime_value": "annual margin per customer x r / (1 + i - r), r = 1 - annual churn (EUR)",
 }
 
 
@@ -62,7 +70,7 @@ def is_defined(value: object) -> bool:
 
 
 def summarise(model: CXModel) -> dict[str, Any]:
-    """The run's scalar outcomes plus the detractors' why-table (a list of records).
+    """The run's scalar outcomes, the cost breakdown and the detractors' why-table (a list of records).
 
     An outcome with nothing to measure — churn without customers, a recovery rate without
     failures, a surveyed NPS without answers — is None (undefined), never a made-up 0.
@@ -95,10 +103,37 @@ def summarise(model: CXModel) -> dict[str, Any]:
         "wins_per_year": _ratio(w["wins"].sum(), years),
         "customers_final": float(df["customers"].iloc[-1]),
         "recurring_revenue_final": float(df["recurring_revenue"].iloc[-1]),
+        **_value(w, years, customers, churn, model.config.parameters.costs.discount_rate, model.config.warmup),
     }
     out = {k: round(float(v), 6) if np.isfinite(v) else None for k, v in out.items()}
+    out["cost_breakdown"] = {c: round(_ratio(w[f"cost.{c}"].sum(), years), 6) for c in COST_COMPONENTS}
     out["detractor_why"] = model.why_table().to_dict(orient="records")
     return out
+
+
+def _value(w: pd.DataFrame, years: float, customers: float, churn: float, rate: float, warmup: int) -> dict[str, float]:
+    """Revenue, costs and profit per year, discounted profit and customer lifetime value.
+
+    Discounted profit: sum over the measured weeks of profit / (1 + rate) ** ((step - warmup) / 52),
+    each week's profit counted at its end. Customer lifetime value (Gupta, Lehmann & Stuart 2004,
+    constant margin and retention, infinite horizon): m * r / (1 + rate - r), with m the annual
+    margin per customer (mean annual contract value x profit / revenue) and r = 1 - annual churn.
+    """
+    revenue, costs, profit = w["revenue"].sum(), w["costs"].sum(), w["profit"].sum()
+    weeks = (w["step"].to_numpy() - warmup) / WEEKS_PER_YEAR
+    discounted = float((w["profit"].to_numpy() / (1.0 + rate) ** weeks).sum())
+    margin = _ratio(profit, revenue) * _ratio(w["recurring_revenue"].mean(), customers)
+    retention = 1.0 - churn if np.isfinite(churn) else float("nan")
+    clv = margin * retention / (1.0 + rate - retention) if 1.0 + rate - retention > 0 else float("nan")
+    return {
+        "revenue_per_year": _ratio(revenue, years),
+        "costs_per_year": _ratio(costs, years),
+        "running_costs_per_year": _ratio(w["costs_running"].sum(), years),
+        "one_off_costs_per_year": _ratio(w["costs_one_off"].sum(), years),
+        "profit_per_year": _ratio(profit, years),
+        "discounted_profit": discounted if len(w) else float("nan"),
+        "customer_lifetime_value": clv,
+    }
 
 
 def _ratio(num: float, den: float) -> float:

@@ -990,6 +990,151 @@ class MeasurementParameters(Strict):
     )
 
 
+class CostParameters(Strict):
+    """Costs and value of the levers (no behavioural effect: priced from what the run records).
+
+    Salaries, meetings, surveys and incentives are running costs; hiring, onboarding, licence
+    training and the recruiting-for-attitude premium are one-off costs per person. Time (meetings,
+    transfer meetings, user stories) is priced at the unit's salary per working hour.
+    """
+
+    salary_sales: float = param(
+        70_000.0,
+        "EUR per person-year",
+        "Employer cost of a B2B IT sales employee in Western Europe (base, variable pay and social "
+        "charges); no seed gives pay, so a round figure of the usual range (55-90 kEUR).",
+        "Employer cost of one filled sales seat per year.",
+        assumption=True,
+        ge=0,
+        le=1e7,
+    )
+    salary_delivery: float = param(
+        65_000.0,
+        "EUR per person-year",
+        "Employer cost of an IT services consultant or engineer in Western Europe; no seed gives pay, "
+        "a round figure of the usual range (50-85 kEUR).",
+        "Employer cost of one filled delivery seat per year.",
+        assumption=True,
+        ge=0,
+        le=1e7,
+    )
+    salary_support: float = param(
+        45_000.0,
+        "EUR per person-year",
+        "Employer cost of a service-desk / support employee in Western Europe; no seed gives pay, a "
+        "round figure of the usual range (35-60 kEUR).",
+        "Employer cost of one filled support seat per year.",
+        assumption=True,
+        ge=0,
+        le=1e7,
+    )
+    working_hours_per_year: float = param(
+        1_600.0,
+        "hours per person-year",
+        "Annual hours actually worked per employee in Western European countries (OECD, Hours worked, "
+        "about 1,350-1,750).",
+        "Hours a salary pays for: the hourly rate that prices meeting and project time.",
+        ge=100,
+        le=3_000,
+    )
+    hiring_cost: float = param(
+        10_000.0,
+        "EUR per hire",
+        "Recruiting and onboarding of a skilled employee taken as about a sixth of a year's salary; no seed gives it.",
+        "Recruiting and onboarding cost of each hire (the new hire's lower skill is modelled apart).",
+        assumption=True,
+        ge=0,
+        le=1e7,
+    )
+    licence_training_cost: float = param(
+        5_000.0,
+        "EUR per trainee",
+        "Seed 003 describes licences as a certification programme but gives no price; fees, trainers "
+        "and material of a multi-week programme taken as 5 kEUR.",
+        "Direct cost of licence training per trainee, once (the working time it takes is "
+        "`training.training_time_share` of capacity, already in the salaries).",
+        assumption=True,
+        ge=0,
+        le=1e7,
+    )
+    attitude_premium: float = param(
+        2_000.0,
+        "EUR per hire",
+        "Seed 004 recommends recruiting for attitude but prices nothing; assessment and a longer search "
+        "taken as a fifth of the hiring cost.",
+        "Extra cost per hire when recruiting for attitude.",
+        assumption=True,
+        ge=0,
+        le=1e7,
+    )
+    meeting_hours: float = param(
+        1.0,
+        "hours per person per meeting",
+        "Seed 003: weekly and bi-weekly team meetings, taken as one hour each.",
+        "Working time each employee spends in each of the leaders' information meetings "
+        "(every `organization.meeting_every_weeks`).",
+        assumption=True,
+        ge=0,
+        le=40,
+    )
+    transfer_meeting_hours: float = param(
+        4.0,
+        "person-hours per won deal",
+        "Seed 003: the sales-to-delivery transfer meeting; taken as two people from sales and two from "
+        "delivery for one hour.",
+        "Working time of a transfer meeting, half sales and half delivery, when `policies.transfer_meeting`.",
+        assumption=True,
+        ge=0,
+        le=1_000,
+    )
+    user_stories_hours: float = param(
+        8.0,
+        "person-hours per won deal",
+        "Seed 003: requirements written as user stories; taken as one delivery working day per deal.",
+        "Delivery time spent writing user stories for a won deal, when `policies.user_stories`.",
+        assumption=True,
+        ge=0,
+        le=1_000,
+    )
+    survey_cost_per_answer: float = param(
+        5.0,
+        "EUR per answer",
+        "Survey platform fees and handling per completed answer; no seed gives it.",
+        "Cost of each survey answer (answers follow `policies.survey_coverage` x touchpoints).",
+        assumption=True,
+        ge=0,
+        le=10_000,
+    )
+    cx_incentive_payout: float = param(
+        2_000.0,
+        "EUR per person-year",
+        "Seed 004: CX results in the incentive system; the payout is taken as about 3 % of a salary.",
+        "Incentive paid per filled seat per year when `policies.cx_incentives`.",
+        assumption=True,
+        ge=0,
+        le=1e6,
+    )
+    goodwill_per_recovery: float = param(
+        200.0,
+        "EUR per recovered failure",
+        "Seed 004: empowered employees fix problems on the spot; the goodwill gesture (credit, free "
+        "hours) is taken as 200 EUR.",
+        "Goodwill budget spent per failure recovered on the spot when `policies.empowerment`.",
+        assumption=True,
+        ge=0,
+        le=1e6,
+    )
+    discount_rate: float = param(
+        0.08,
+        "per year",
+        "A common weighted average cost of capital of a listed IT services firm (about 7-10 %); "
+        "Gupta, Lehmann & Stuart 2004 discount customer value at 12 %.",
+        "Annual rate at which future profit is discounted (`discounted_profit`, `customer_lifetime_value`).",
+        ge=0,
+        le=1,
+    )
+
+
 class Parameters(Strict):
     """All submodel parameters; a scenario overrides any of them under ``parameters:``."""
 
@@ -1004,3 +1149,4 @@ class Parameters(Strict):
     information: InformationParameters = InformationParameters()
     feedback: FeedbackParameters = FeedbackParameters()
     measurement: MeasurementParameters = MeasurementParameters()
+    costs: CostParameters = CostParameters()

@@ -34,6 +34,8 @@ def staffing_phase(world: World) -> None:
     hazard = sp_.base_quit_rate * np.exp(
         sp_.quit_engagement_sensitivity * (sp_.quit_reference_engagement - w.engagement)
     )
+    if world.week == 1:  # the initial staff of licensed units starts its licence training with the run
+        world.counters["trainees"] += int(np.count_nonzero(w.filled & (w.training_left > 0)))
     draws = rng.random(w.size)
     quits = w.filled & (draws < hazard)
     fill_p = 1.0 if sp_.hiring_delay_weeks <= 0 else 1.0 / sp_.hiring_delay_weeks
@@ -60,6 +62,7 @@ def staffing_phase(world: World) -> None:
         w.hired_at[idx] = world.week
         licensed = np.isin(w.unit[idx], licensed_units(world.config))
         w.training_left[idx] = np.where(licensed, p.training.licence_weeks, 0.0)
+        world.counters["trainees"] += int(np.count_nonzero(licensed))
         forget_seats(world, idx)
         world.staff_changes.hires.append(idx)
 
