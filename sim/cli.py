@@ -76,9 +76,20 @@ def cli(
     """cxsim: customer experience inside a B2B service company."""
 
 
+#: whether this command has already said why it stops (so an interruption is reported once)
+_said = False
+
+
 def error_line(message: str) -> None:
     """``error: <message>`` as exactly one line on stderr (never wrapped, no markup)."""
-    err.print("error: " + " ".join(str(message).splitlines()), markup=False, highlight=False, soft_wrap=True)
+    say("error: " + " ".join(str(message).splitlines()))
+
+
+def say(line: str) -> None:
+    """One line on stderr, never wrapped, no markup."""
+    global _said
+    _said = True
+    err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def fail(exc: InputError) -> None:
@@ -232,12 +243,7 @@ def batch(
     except InputError as exc:
         fail(exc)
     if report.interrupted:
-        err.print(
-            f"interrupted: saved runs are kept in {target}/parts; run the same command again to resume",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        say(f"interrupted: saved runs are kept in {target}/parts; run the same command again to resume")
         raise typer.Exit(130)
     out.print(
         f"{report.total} runs ({report.computed} computed now, {report.reused} reused) "
@@ -349,6 +355,9 @@ def compare(
             progress=progress,
             worker_timeout=worker_timeout,
         )
+    except KeyboardInterrupt:
+        say(f"interrupted: saved runs are kept in {target}/parts; run the same command again to resume")
+        raise typer.Exit(130) from None
     except InputError as exc:
         fail(exc)
     base = result["scenarios"][0]
@@ -436,6 +445,7 @@ def check_batch_results(folder: Path) -> list[str]:
 
 def write_batch_figures(folder: Path, outcome: str | None) -> list[Path]:
     """Draw the figures beside the folder, then move them in: never through a link, never half a set."""
+    from sim.experiments.batch import folder_lock
     from sim.experiments.figures import batch_figures
     from sim.outputs.folders import check_output_path, clean_stale_temporaries, commit, staging, write_error
 
@@ -444,7 +454,7 @@ def write_batch_figures(folder: Path, outcome: str | None) -> list[Path]:
     try:
         parent = Path(os.path.realpath(folder)).parent
         clean_stale_temporaries(parent)
-        with staging(parent, folder.name) as tmp:
+        with folder_lock(folder), staging(parent, folder.name) as tmp:
             for name in inputs:
                 os.symlink(os.path.realpath(folder / name), tmp / name)
             try:
@@ -511,9 +521,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if type(exc).__name__ != "NoArgsIsHelpError":  # a bare command has printed its help already
             error_line(_usage_message(exc, args))
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        error_line("aborted")
-        sys.exit(130)
+    except (typer.Abort, KeyboardInterrupt):
+        code = 130
+    if code == 130 and not _said:
+        say("interrupted")
     sys.exit(code if isinstance(code, int) else 0)
 
 

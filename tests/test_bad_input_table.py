@@ -671,7 +671,11 @@ add(
     Bad(
         "plot-unknown-outcome",
         ["plot", "res", "--outcome", "happiness"],
-        {"res/runs.parquet": runs_table(), "res/manifest.json": MANIFEST},
+        {
+            "res/runs.parquet": runs_table(),
+            "res/manifest.json": MANIFEST,
+            "res/.cxsim-owned.json": '{"kind": "batch", "files": ["runs.parquet", "manifest.json"]}',
+        },
         ("--outcome",),
     )
 )

@@ -444,18 +444,31 @@ def test_a_figure_name_that_is_a_link_is_replaced_and_its_target_untouched(tmp_p
     assert not figure.exists() and not figure.is_symlink() and target.read_bytes() == b"precious"
 
 
-def test_a_folder_from_before_the_marker_is_still_a_batch_folder(tmp_path):
+def test_a_folder_that_only_looks_like_a_batch_is_not_touched(tmp_path):
+    """Without cxsim's marker a folder is not a batch's, however much it looks like one."""
+    spec = write_spec(tmp_path, reps=1)
+    out = tmp_path / "out"
+    (out / "parts").mkdir(parents=True)
+    (out / "manifest.json").write_text(json.dumps({"experiment": "my notebook"}))
+    (out / "runs.parquet").write_text("mine")
+    (out / "compare.md").write_text("mine")
+    (out / "parts" / "outputs.json").write_text("{}")
+    (out / "parts" / "drawing.txt").write_text("mine")
+    before = {p: p.read_text() for p in out.rglob("*") if p.is_file()}
+    for fresh in (False, True):
+        with pytest.raises(InputError, match="not a cxsim batch result"):
+            batch(spec, out, fresh=fresh)
+    assert {p: p.read_text() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_fresh_keeps_what_a_user_put_in_parts(tmp_path):
     spec = write_spec(tmp_path, reps=1)
     out = tmp_path / "out"
     batch(spec, out)
-    (out / MARKER).unlink()  # as an earlier cxsim left it: parts/outputs.json, no marker
-    (out / "my_chart.png").write_bytes(b"mine")
-    report = batch(spec, out)
-    assert report.reused == 2
-    assert json.loads((out / MARKER).read_text())["kind"] == "batch"
-    assert "my_chart.png" not in owned_files(out, "batch")
+    (out / "parts" / "drawing.txt").write_text("mine")
     batch(spec, out, fresh=True)
-    assert (out / "my_chart.png").read_bytes() == b"mine"
+    assert (out / "parts" / "drawing.txt").read_text() == "mine"
+    assert len(list((out / "parts").glob("runs-*.parquet"))) >= 1  # the fresh batch saved its own
 
 
 def test_a_batch_never_writes_into_a_folder_it_does_not_own(tmp_path):
@@ -492,7 +505,7 @@ def test_two_batches_never_write_in_one_folder_at_once(tmp_path):
     fd = os.open(out, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running batch holds it
-        with pytest.raises(InputError, match="another cxsim batch is writing in this folder"):
+        with pytest.raises(InputError, match="another cxsim process is writing in this folder"):
             batch(spec, out, fresh=True)
     finally:
         os.close(fd)

@@ -188,7 +188,7 @@ def test_undefined_differences_print_na():
     undefined = {"mean": math.nan, "low": math.nan, "high": math.nan, "half_width": math.nan, "n": 0}
     one = {"mean": 0.02, "low": -math.inf, "high": math.inf, "half_width": math.inf, "n": 1}
     assert diff_text(undefined, "nps_surveyed") == "n/a"
-    assert diff_text(one, "annual_churn_rate") == "+2.00 ± n/a pp"
+    assert diff_text(one, "annual_churn_rate") == "+2.00 pp ± n/a"
     assert fmt(None, "nps") == "n/a" and fmt(math.nan, "stale_share") == "n/a"
     result = {
         "scenarios": ["a", "b"],

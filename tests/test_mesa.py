@@ -72,10 +72,28 @@ def test_rng_none_draws_fresh_entropy_and_keeps_the_seed():
     assert again.config.seed == a.seed
 
 
-@pytest.mark.parametrize("bad", [-1, 2**64, 1.5, "7", True])
-def test_rng_must_be_a_seed(bad):
-    with pytest.raises(ValueError, match="rng must be a whole number"):
+@pytest.mark.parametrize(
+    ("bad", "error"), [(-1, ValueError), (2**64, ValueError), (1.5, TypeError), ("7", TypeError), (True, TypeError)]
+)
+def test_rng_must_be_a_seed(bad, error):
+    with pytest.raises(error, match="rng must be a whole number"):
         CXModel(small_scenario(), rng=bad)
+
+
+def test_rng_may_be_a_generator_or_seed_sequence_as_in_mesa():
+    """Mesa accepts a Generator or SeedSequence as ``rng``: one draw gives the seed the run records."""
+    sc = small_scenario(steps=10, warmup=2)
+    a = CXModel(sc, rng=np.random.default_rng(5)).run()
+    b = CXModel(sc, rng=np.random.default_rng(5)).run()
+    assert a.seed == b.seed and a.timeseries().equals(b.timeseries())
+    assert CXModel(sc, rng=a.seed).run().timeseries().equals(a.timeseries())
+    c = CXModel(sc, rng=np.random.SeedSequence(5))
+    assert c.seed == CXModel(sc, rng=np.random.SeedSequence(5)).seed != CXModel(sc, rng=np.random.SeedSequence(6)).seed
+
+
+def test_config_must_be_a_scenario():
+    with pytest.raises(TypeError, match="config must be a Scenario"):
+        CXModel("baseline", rng=1)
 
 
 def test_levers_are_keywords_that_set_their_scenario_keys():

@@ -229,7 +229,7 @@ def _stage(parent: Path, files: dict[str, str]):
 
 def test_commit_into_a_new_folder_is_one_rename(tmp_path):
     ctx, tmp = _stage(tmp_path, {"a.txt": "A", "b.txt": "B"})
-    commit(tmp_path / "r", tmp, "run")
+    commit(tmp_path / "r", tmp, "run", supersede={"a.txt", "b.txt"})
     ctx.__exit__(None, None, None)
     assert owned_files(tmp_path / "r", "run") == {"a.txt", "b.txt"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
@@ -238,7 +238,7 @@ def test_commit_into_a_new_folder_is_one_rename(tmp_path):
 def test_failed_commit_restores_the_old_result(tmp_path, monkeypatch):
     folder = tmp_path / "r"
     ctx, tmp = _stage(tmp_path, {"a.txt": "old A", "b.txt": "old B"})
-    commit(folder, tmp, "run")
+    commit(folder, tmp, "run", supersede={"a.txt", "b.txt"})
     ctx.__exit__(None, None, None)
     (folder / "user.txt").write_text("mine")
     before = snapshot(tmp_path)
@@ -255,7 +255,7 @@ def test_failed_commit_restores_the_old_result(tmp_path, monkeypatch):
     ctx, tmp = _stage(tmp_path, {"a.txt": "new A", "b.txt": "new B"})
     monkeypatch.setattr(folders.os, "rename", flaky)
     with pytest.raises(OSError):
-        commit(folder, tmp, "run")
+        commit(folder, tmp, "run", supersede={"a.txt", "b.txt"})
     monkeypatch.setattr(folders.os, "rename", real_rename)
     ctx.__exit__(None, None, None)
     assert len(calls) >= 4
@@ -332,6 +332,65 @@ def test_temporaries_of_killed_runs_are_cleaned_on_the_next_start(work, capsys):
         live.kill()
         live.wait(30)
     assert [p.name for p in clean_stale_temporaries(work)] == [live_name]
+
+
+def test_a_copied_marker_never_condemns_a_users_file(work, capsys):
+    """A marker that lists a file a run never writes (copied, or edited by hand) does not get it deleted."""
+    folder = work / "r"
+    folder.mkdir()
+    (folder / "a.txt").write_text("data\n")
+    (folder / MARKER).write_text(json.dumps({"kind": "run", "files": ["a.txt"]}))
+    code, _, err = call(capsys, "run", "small.yaml", "--out", "r", "--no-figures")
+    assert code == 0, err
+    assert (folder / "a.txt").read_text() == "data\n"
+    assert (folder / "timeseries.parquet").is_file()
+
+
+def test_files_that_look_like_temporaries_are_not_cleaned(work, capsys):
+    """cxsim's temporaries are locked folders with a marker; a user's file of a similar name stays."""
+    (work / ".notes.tmp-4000000-abcdefgh").write_text("x")
+    (work / ".r.old-77777-backup_1").write_text("x")
+    code, _, err = call(capsys, "run", "small.yaml", "--out", "r", "--no-figures")
+    assert code == 0, err
+    assert (work / ".notes.tmp-4000000-abcdefgh").is_file() and (work / ".r.old-77777-backup_1").is_file()
+
+
+_KILL_IN_COMMIT = """
+import os, sys
+from pathlib import Path
+from sim.outputs import folders
+parent = Path(sys.argv[1])
+ctx = folders.staging(parent, "r")
+tmp = ctx.__enter__()
+for name in ("a.txt", "b.txt"):
+    (tmp / name).write_text("new " + name)
+real = os.rename
+calls = []
+def rename(src, dst):
+    calls.append(src)
+    if len(calls) == 4:  # the old files are aside, one new file is in: killed here
+        os._exit(9)
+    return real(src, dst)
+folders.os.rename = rename
+folders.commit(parent / "r", tmp, "run", supersede={"a.txt", "b.txt"})
+"""
+
+
+def test_a_run_killed_while_replacing_a_result_leaves_the_previous_one(tmp_path):
+    """The next start puts back the files a killed process had moved aside: never a mix of two results."""
+    folder = tmp_path / "r"
+    ctx, tmp = _stage(tmp_path, {"a.txt": "old a.txt", "b.txt": "old b.txt"})
+    commit(folder, tmp, "run", supersede={"a.txt", "b.txt"})
+    ctx.__exit__(None, None, None)
+    proc = subprocess.run([sys.executable, "-c", _KILL_IN_COMMIT, str(tmp_path)], cwd=REPO_ROOT, check=False)
+    assert proc.returncode == 9
+    assert (folder / "a.txt").read_text() == "new a.txt" and not (folder / "b.txt").exists()  # the mix
+    clean_stale_temporaries(tmp_path)
+    assert {p.name: p.read_text() for p in folder.iterdir() if p.name != MARKER} == {
+        "a.txt": "old a.txt",
+        "b.txt": "old b.txt",
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
 # ---------------------------------------------------------------------------------------------

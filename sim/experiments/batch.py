@@ -45,8 +45,8 @@ from sim.outputs.provenance import environment, git_commit
 PARTS = "parts"
 OUTPUTS = "outputs.json"  # in parts/: the outcomes and time series the saved runs keep
 KIND = "batch"  # the ownership marker's kind of a batch (and comparison) folder
-LEGACY_FILES = ("runs.parquet", "timeseries.parquet", "manifest.json", "compare.json", "compare.md")
-_LEGACY_FIGURES = re.compile(r"^(?:factor_.+|heatmap_.+|cases|compare_forest|compare_timeseries)\.png$")
+#: what a batch saves under ``parts/``: chunks of runs and time series, and the outputs they keep
+_SAVED_PART = re.compile(r"^(?:(?:runs|ts)-[0-9a-f]+\.parquet|outputs\.json)$")
 
 
 def _temporary(names: str) -> re.Pattern[str]:
@@ -169,7 +169,7 @@ def run_batch(
     with _writing(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with _locked(out_dir):
+        with folder_lock(out_dir):
             return _run_locked(
                 experiment, out_dir, tasks, ts_columns, workers, scheduler, fresh, progress, figures, worker_timeout
             )
@@ -341,19 +341,13 @@ def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 
 def is_batch_folder(folder: Path) -> bool:
-    """A folder a batch wrote: its ownership marker says so or, from before the marker existed,
-    it holds saved runs (``parts/outputs.json``) or a batch manifest."""
-    folder = Path(folder)
-    marker = read_marker(folder)
-    if marker is not None:
-        return marker["kind"] == KIND
-    if (folder / PARTS / OUTPUTS).is_file():
-        return True
-    try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and "experiment" in manifest
+    """A folder a batch wrote: its ownership marker says so.
+
+    Nothing else counts — not a ``manifest.json`` or a ``parts/`` folder that look like a batch's:
+    a guess could take a user's files for cxsim's and replace or delete them.
+    """
+    marker = read_marker(Path(folder))
+    return marker is not None and marker["kind"] == KIND
 
 
 def check_batch_folder(out_dir: Path) -> None:
@@ -370,17 +364,8 @@ def check_batch_folder(out_dir: Path) -> None:
 
 
 def _adopt(out_dir: Path) -> set[str]:
-    """The files the batch owns in ``out_dir``, recorded in the marker from the start.
-
-    A folder from before the marker existed gets one listing cxsim's files found there.
-    """
-    marker = read_marker(out_dir)
-    if marker is not None:
-        owned = owned_files(out_dir, KIND)
-    elif is_batch_folder(out_dir):
-        owned = {p.name for p in out_dir.iterdir() if p.name in LEGACY_FILES or _LEGACY_FIGURES.match(p.name)}
-    else:
-        owned = set()
+    """The files the batch owns in ``out_dir``, recorded in the marker from the start."""
+    owned = owned_files(out_dir, KIND)
     owned = {f for f in owned if len(Path(f).parts) == 1 and os.path.lexists(out_dir / f)}
     write_marker(out_dir, KIND, owned)
     return owned
@@ -418,7 +403,11 @@ def clear_batch_folder(out_dir: Path) -> None:
     if parts.is_symlink():
         parts.unlink()
     elif parts.is_dir():
-        shutil.rmtree(parts)
+        for path in parts.iterdir():
+            if _SAVED_PART.match(path.name) and (path.is_symlink() or path.is_file()):
+                path.unlink()
+        with contextlib.suppress(OSError):
+            parts.rmdir()  # kept if anything else is in it
     write_marker(out_dir, KIND, set())
 
 
@@ -443,8 +432,8 @@ def _clean_temporaries(out_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(out_dir: Path) -> Iterator[None]:
-    """One batch at a time writes in a folder; the lock ends with the process, even a killed one."""
+def folder_lock(out_dir: Path) -> Iterator[None]:
+    """One cxsim process at a time writes in a batch folder; the lock ends with the process, even a killed one."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not a POSIX system
@@ -459,7 +448,7 @@ def _locked(out_dir: Path) -> Iterator[None]:
                 "--out",
                 None,
                 str(out_dir),
-                "another cxsim batch is writing in this folder; wait for it or name another folder",
+                "another cxsim process is writing in this folder; wait for it or name another folder",
             ) from None
         except OSError:
             pass  # a file system without locks
@@ -483,7 +472,10 @@ def _read_part(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         return pd.read_parquet(path, columns=columns)
     except Exception:
         raise InputError(
-            str(path), None, MISSING, "damaged saved runs; delete the file to compute its runs again, or use --fresh"
+            str(path),
+            None,
+            MISSING,
+            "damaged saved runs; delete the file to compute its runs again, or start over in a new --out folder",
         ) from None
 
 
@@ -508,14 +500,16 @@ def _check_saved_outputs(parts: Path, outputs: dict[str, Any], source: str) -> N
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise InputError(str(path), None, MISSING, "damaged; use --fresh to start over") from None
+        raise InputError(
+            str(path), None, MISSING, "damaged; start over in a new --out folder (or with batch --fresh)"
+        ) from None
     if saved != json.loads(json.dumps(outputs)):
         raise InputError(
             source,
             "outcomes",
             MISSING,
             f"the runs saved in {parts.parent} keep other outcomes or time series; "
-            "use --fresh to start over or --out for a new folder",
+            "start over in a new --out folder (or with batch --fresh)",
         )
 
 

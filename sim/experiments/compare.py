@@ -163,8 +163,11 @@ def analyse(runs: pd.DataFrame, scenarios: list[str], metrics: list[str]) -> dic
 def _roi(case: pd.DataFrame, base: pd.DataFrame) -> float | None:
     """A policy's return on its extra cost against the reference: mean Δprofit / mean Δcosts (per year).
 
-    None when the costs do not differ (nothing was invested) or either is undefined.
+    None when the costs do not differ (nothing was invested), either is undefined, or the runs did
+    not keep profit and costs.
     """
+    if not {"profit_per_year", "costs_per_year"} <= set(case.columns) & set(base.columns):
+        return None
     d_profit = float((case["profit_per_year"] - base["profit_per_year"]).mean())
     d_costs = float((case["costs_per_year"] - base["costs_per_year"]).mean())
     if not (math.isfinite(d_profit) and math.isfinite(d_costs)) or d_costs == 0:
@@ -202,7 +205,11 @@ def run_comparison(
     reps = plan.reps if plan.ci_width is None else min(plan.start_reps, plan.max_reps)
     extra: dict[str, Any] = {} if worker_timeout is None else {"worker_timeout": worker_timeout}
     while True:
-        run_batch(experiment, out_dir, workers, scheduler, replications=reps, progress=progress, figures=False, **extra)
+        report = run_batch(
+            experiment, out_dir, workers, scheduler, replications=reps, progress=progress, figures=False, **extra
+        )
+        if report.interrupted:  # nothing is analysed or written: the saved runs wait for the resume
+            raise KeyboardInterrupt
         runs = pd.read_parquet(out_dir / "runs.parquet")
         result = analyse(runs, scenarios, metrics)
         if plan.ci_width is None:
@@ -296,7 +303,7 @@ def diff_text(d: dict[str, Any], metric: str) -> str:
     mean = scale * float(d["mean"])
     half = scale * float(d["half_width"]) if is_defined(d.get("half_width")) else math.nan
     if not math.isfinite(half):
-        return f"{mean:+.2f} ± {UNDEFINED}{unit}"
+        return f"{mean:+.2f}{unit} ± {UNDEFINED}"
     decimals = max(0, 1 - math.floor(math.log10(half))) if half > 0 else 2
     mark = " *" if d["low"] > 0 or d["high"] < 0 else ""
     return f"{mean:+.{decimals}f} ± {half:.{decimals}f}{unit}{mark}"

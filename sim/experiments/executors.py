@@ -27,7 +27,6 @@ from sim.errors import InputError
 WORKER_TIMEOUT = 180.0
 #: how long reaching a Dask scheduler may take (seconds)
 CONNECT_TIMEOUT = 5.0
-#: what a batch folder from before the ownership marker holds of cxsim's (``--fresh`` removes these)
 
 
 class SerialExecutor(Executor):
@@ -77,12 +76,33 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> I
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
         try:
+            _start_ignoring_ctrl_c(pool, n)
             yield Backend(pool, f"process pool ({n} workers)", window=4 * n)
         except BaseException:
             _stop_workers(pool)  # Ctrl-C, a write error: do not wait for the running chunks
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_ignoring_ctrl_c(pool: ProcessPoolExecutor, n: int) -> None:
+    """Start the pool's workers now, with Ctrl-C ignored from their birth.
+
+    A worker inherits the ignored SIGINT and never installs Python's KeyboardInterrupt handler,
+    so a Ctrl-C while workers start cannot make one print half a traceback before the batch stops
+    it; the batch itself handles the interruption.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        list(pool.map(_ready, range(n)))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ready(_: int) -> None:
+    """A no-op task: submitting it starts a worker."""
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -1,5 +1,5 @@
 """Experiment specs: which runs a batch is made of (what is explored), kept apart from how the
-runs are executed (:mod:`sim.batch`).
+runs are executed (:mod:`sim.experiments.batch`).
 
 A spec names a base scenario, then cases (named scenario files or override sets) and/or a grid
 (scenario key path -> list of values, full factorial), a number of replications and a root seed.

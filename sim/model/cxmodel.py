@@ -138,6 +138,8 @@ class CXModel(mesa.Model):
         }
         if rng is None and scenario is not None and isinstance(getattr(scenario, "rng", None), int | np.integer):
             rng = int(scenario.rng)
+        if config is not None and not isinstance(config, Scenario):
+            raise TypeError(f"config must be a Scenario (see sim.scenario.load_scenario), not {type(config).__name__}")
         seed = int(np.random.SeedSequence().entropy % 2**63) if rng is None else _seed(rng)
         super().__init__(rng=seed)
         if scenario is not None:
@@ -317,8 +319,20 @@ def with_levers(config: Scenario, levers: dict[str, Any]) -> Scenario:
 
 
 def _seed(rng: Any) -> int:
-    if isinstance(rng, bool) or not isinstance(rng, int | np.integer) or not 0 <= int(rng) < 2**63:
-        raise ValueError(f"rng must be a whole number from 0 to 2**63 - 1 or None, not {rng!r}")
+    """The run's whole-number seed from what Mesa accepts as ``rng``.
+
+    A Generator or SeedSequence gives one draw, so the run still has a seed to record and repeat.
+    """
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    if isinstance(rng, np.random.SeedSequence):
+        return int(rng.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
+        raise TypeError(
+            f"rng must be a whole number, a numpy Generator or SeedSequence, or None, not {type(rng).__name__}"
+        )
+    if not 0 <= int(rng) < 2**63:
+        raise ValueError(f"rng must be a whole number from 0 to 2**63 - 1, not {int(rng)}")
     return int(rng)
 
 

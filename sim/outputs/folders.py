@@ -333,7 +333,7 @@ def _is_stale(entry: os.DirEntry) -> bool:
             return False
         finally:
             os.close(fd)
-    return entry.is_file(follow_symlinks=False) and not _alive(pid)
+    return False  # cxsim's temporaries are folders: a file of that name is somebody else's
 
 
 def _alive(pid: int) -> bool:
@@ -364,22 +364,42 @@ def clean_stale_temporaries(folder: Path) -> list[Path]:
         try:
             if not _is_stale(entry):
                 continue
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
+            _restore_aside(Path(entry.path), Path(folder))
+            shutil.rmtree(entry.path)
             removed.append(Path(entry.path))
         except OSError:
             continue
     return removed
 
 
-def commit(folder: Path, staged: Path, kind: str, supersede: Iterable[str] | None = None) -> None:
+def _restore_aside(aside: Path, parent: Path) -> None:
+    """Put back the previous result that a killed :func:`commit` had moved aside.
+
+    The aside folder's marker names the result folder it came from; its files go back there, so a
+    kill half-way through replacing a result leaves the previous result, never a mix.
+    """
+    marker = read_marker(aside)
+    if marker is None or marker["kind"] != ASIDE or len(marker["files"]) != 1:
+        return
+    target = parent / marker["files"][0]
+    if os.path.islink(target) or not target.is_dir():
+        return
+    for name in os.listdir(aside):
+        if name != MARKER:
+            os.replace(aside / name, target / name)
+
+
+#: the marker kind of a folder that holds a previous result while :func:`commit` replaces it
+ASIDE = "aside"
+
+
+def commit(folder: Path, staged: Path, kind: str, supersede: Iterable[str]) -> None:
     """Move the files in ``staged`` into ``folder`` as a ``kind`` result, all of them or none.
 
     A new or empty folder is replaced by ``staged`` in one rename. Otherwise the files cxsim
-    wrote there and that the new result supersedes (``supersede``; None: every file the marker
-    lists) are moved aside, the new files moved in, and the marker rewritten; on any failure the
+    wrote there and that the new result supersedes (``supersede``: the names a result of this kind
+    can have, so that a marker copied from elsewhere never condemns a user's other files) are
+    moved aside, the new files moved in, and the marker rewritten; on any failure the
     new files go back and the old ones are restored. Files cxsim did not write stay untouched,
     a symbolic link in the way is replaced by a file (its target never touched), and nothing is
     ever written through a link.
@@ -397,10 +417,11 @@ def commit(folder: Path, staged: Path, kind: str, supersede: Iterable[str] | Non
                 raise
         write_marker(staged, "staging", [])  # something was written there meanwhile: go file by file
     owned = owned_files(folder, kind)
-    superseded = owned if supersede is None else owned & set(supersede)
+    superseded = owned & set(supersede)
     for name in new:
         _check_replaceable(folder / name, name in owned, str(folder))
     with staging(folder.parent, folder.name, role="old") as aside:
+        write_marker(aside, ASIDE, [folder.name])  # where its files go back if this process is killed
         moved_old: list[str] = []
         moved_new: list[str] = []
         try:

@@ -116,7 +116,7 @@ def write_run(result: RunResult, out_dir: Path, figures: bool = True) -> Path:
                 from sim.outputs.figures import run_figures
 
                 run_figures(result.timeseries, result.summary, result.scenario, tmp)
-            commit(out_dir, tmp, KIND)
+            commit(out_dir, tmp, KIND, supersede=run_files(True))
     except OSError as exc:
         raise write_error(out_dir, exc) from None
     return out_dir
