@@ -292,6 +292,8 @@ def fmt(value: float | None, metric: str) -> str:
     if metric in SHARE_OUTCOMES:
         return f"{100 * value:.2f} %"
     size = abs(value)
+    if size >= 10_000:  # money: whole euros, thousands grouped
+        return f"{value:,.0f}"
     return f"{value:.1f}" if size >= 10 else f"{value:.2f}" if size >= 1 else f"{value:.3f}"
 
 
@@ -306,7 +308,7 @@ def diff_text(d: dict[str, Any], metric: str) -> str:
         return f"{mean:+.2f}{unit} ± {UNDEFINED}"
     decimals = max(0, 1 - math.floor(math.log10(half))) if half > 0 else 2
     mark = " *" if d["low"] > 0 or d["high"] < 0 else ""
-    return f"{mean:+.{decimals}f} ± {half:.{decimals}f}{unit}{mark}"
+    return f"{mean:+,.{decimals}f} ± {half:,.{decimals}f}{unit}{mark}"
 
 
 def to_markdown(result: dict[str, Any]) -> str:
