@@ -39,7 +39,7 @@ from sim.experiments.executors import WORKER_TIMEOUT, Backend, check_scheduler, 
 from sim.experiments.labels import factor_label
 from sim.experiments.spec import Experiment, RunTask
 from sim.outputs.files import atomic_write, write_json
-from sim.outputs.folders import MARKER, owned_files, read_marker, write_marker
+from sim.outputs.folders import MARKER, owned_files, read_marker, write_error, write_marker
 from sim.outputs.provenance import environment, git_commit
 
 PARTS = "parts"
@@ -463,8 +463,7 @@ def _writing(out_dir: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise InputError(str(out_dir), None, MISSING, f"cannot write ({reason})") from None
+        raise write_error(out_dir, exc) from None
 
 
 def _read_part(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
