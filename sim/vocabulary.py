@@ -89,7 +89,7 @@ CAUSES = (
 )
 
 # ---------------------------------------------------------------- leadership (seed 000 5.4.1-5.4.2, seed 004)
-TRAITS = ("support", "recognition", "feedback_processing", "information_sharing", "cx_commitment")
+TRAITS = ("support", "recognition", "feedback_processing", "information_sharing")
 
 STYLE_PRESETS: dict[str, dict[str, float]] = {
     # Bass & Riggio 2006: individualised consideration, inspiration, open communication.
@@ -98,7 +98,6 @@ STYLE_PRESETS: dict[str, dict[str, float]] = {
         "recognition": 0.70,
         "feedback_processing": 0.80,
         "information_sharing": 0.85,
-        "cx_commitment": 0.80,
     },
     # Judge & Piccolo 2004: contingent reward is the active ingredient; management by exception.
     "transactional": {
@@ -106,7 +105,6 @@ STYLE_PRESETS: dict[str, dict[str, float]] = {
         "recognition": 0.75,
         "feedback_processing": 0.50,
         "information_sharing": 0.50,
-        "cx_commitment": 0.50,
     },
     # Skogstad et al. 2007: absent leadership, no feedback, no information.
     "laissez_faire": {
@@ -114,7 +112,6 @@ STYLE_PRESETS: dict[str, dict[str, float]] = {
         "recognition": 0.10,
         "feedback_processing": 0.15,
         "information_sharing": 0.15,
-        "cx_commitment": 0.20,
     },
     # van Dierendonck 2011; Liden et al. 2008: follower growth and listening first.
     "servant": {
@@ -122,7 +119,6 @@ STYLE_PRESETS: dict[str, dict[str, float]] = {
         "recognition": 0.60,
         "feedback_processing": 0.85,
         "information_sharing": 0.80,
-        "cx_commitment": 0.75,
     },
 }
 STYLES = tuple(STYLE_PRESETS)

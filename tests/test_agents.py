@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import run_model, small_scenario
 
+from sim.model import CXModel
 from sim.model.agents import Customer, Employee, Leader
 from sim.vocabulary import END_STATES, SEGMENTS, STAGES, STYLE_PRESETS, TRAITS, UNITS
 
@@ -19,7 +20,7 @@ def model():
             "units": {
                 "sales": {"leader": {"style": "laissez_faire", "support": 0.9}},
                 "delivery": {"leader": "servant"},
-                "support": {"leader": {"style": "transformational", "recognition": 0.1, "cx_commitment": 0.0}},
+                "support": {"leader": {"style": "transformational", "recognition": 0.1}},
             }
         },
     )
@@ -86,30 +87,51 @@ def test_employee_is_a_view_not_a_copy(model):
 
 
 def test_leaders_carry_the_style_preset_with_overrides(model):
-    leaders = {ld.unit: ld for ld in model.agents_by_type[Leader]}
-    assert set(leaders) == set(UNITS)
-
-    sales = leaders["sales"]
-    assert sales.style == "laissez_faire"
-    assert sales.traits == {**STYLE_PRESETS["laissez_faire"], "support": 0.9}
-    assert sales.traits["recognition"] == STYLE_PRESETS["laissez_faire"]["recognition"]
-
-    assert leaders["delivery"].style == "servant"
-    assert leaders["delivery"].traits == STYLE_PRESETS["servant"]
-
-    support = leaders["support"]
-    assert support.traits == {**STYLE_PRESETS["transformational"], "recognition": 0.1, "cx_commitment": 0.0}
-    assert set(support.traits) == set(TRAITS)
+    """Every team leader of a unit has the unit's style, with the unit's trait overrides."""
+    by_unit: dict[str, list[Leader]] = {}
+    for ld in model.agents_by_type[Leader]:
+        by_unit.setdefault(ld.unit, []).append(ld)
+    assert set(by_unit) == set(UNITS)
+    # 10 sales seats in teams of at most 8: two teams of five
+    assert sorted(ld.team_size for ld in by_unit["sales"]) == [5, 5]
+    for sales in by_unit["sales"]:
+        assert sales.style == "laissez_faire"
+        assert sales.traits == {**STYLE_PRESETS["laissez_faire"], "support": 0.9}
+    assert all(ld.traits == STYLE_PRESETS["servant"] for ld in by_unit["delivery"])
+    for support in by_unit["support"]:
+        assert support.traits == {**STYLE_PRESETS["transformational"], "recognition": 0.1}
+        assert set(support.traits) == set(TRAITS)
+    assert sum(ld.team_size for ld in model.agents_by_type[Leader]) == model.workforce.size
 
 
 def test_mechanisms_see_the_leaders_traits(model):
-    """The per-seat trait the engagement phase uses is the trait of the seat's unit leader."""
+    """The per-seat trait the engagement phase uses is the trait of the seat's team leader."""
     w = model.workforce
-    support = model.world.unit_trait("support")
+    support = model.world.seat_trait("support")
     assert support[w.unit == UNITS.index("sales")] == pytest.approx(0.9)
     assert support[w.unit == UNITS.index("delivery")] == pytest.approx(STYLE_PRESETS["servant"]["support"])
-    recognition = model.world.traits.__getitem__("recognition")
-    assert recognition.tolist() == [0.1, STYLE_PRESETS["servant"]["recognition"], 0.1]
+    recognition = model.world.unit_trait("recognition")
+    assert recognition.tolist() == pytest.approx([0.1, STYLE_PRESETS["servant"]["recognition"], 0.1])
+
+
+def test_a_leader_mix_gives_team_leaders_of_each_style_in_its_shares():
+    """A unit of 6 teams with a 50/30/20 mix has 3, 2 and 1 team leaders of those styles (largest remainder)."""
+    sc = small_scenario(
+        organization={
+            "span_of_control": 5,
+            "units": {
+                "delivery": {
+                    "employees": 30,
+                    "leader_mix": {"transformational": 0.5, "transactional": 0.3, "laissez_faire": 0.2},
+                }
+            },
+        }
+    )
+    m = CXModel(sc, rng=1)
+    styles = [ld.style for ld in m.agents_by_type[Leader] if ld.unit == "delivery"]
+    assert sorted(styles) == sorted(["transformational"] * 3 + ["transactional"] * 2 + ["laissez_faire"])
+    seat_support = m.world.seat_trait("support")[m.workforce.unit == UNITS.index("delivery")]
+    assert set(np.round(seat_support, 2)) == {STYLE_PRESETS[s]["support"] for s in set(styles)}
 
 
 def test_collaboration_graph_is_built_on_demand_from_the_ties(model):

@@ -88,7 +88,7 @@ def check_state(model: CXModel) -> None:
     seats = [e.seat for e in employees]
     assert len(set(seats)) == len(seats)
     assert w.filled[seats].all()
-    assert len(model.agents_by_type[Leader]) == 3
+    assert len(model.agents_by_type[Leader]) == model.workforce.teams
 
 
 @settings(

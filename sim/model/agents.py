@@ -109,10 +109,11 @@ class Customer(mesa.Agent):
 
 
 class Leader(mesa.Agent):
-    """A unit's leader: a leadership style resolved into traits (see :mod:`sim.model.phases.leadership`)."""
+    """A team leader: a leadership style resolved into traits (see :mod:`sim.model.phases.leadership`)."""
 
-    def __init__(self, model: CXModel, unit_index: int, style: str, traits: dict[str, float]) -> None:
+    def __init__(self, model: CXModel, team: int, unit_index: int, style: str, traits: dict[str, float]) -> None:
         super().__init__(model)
+        self.team = team
         self.unit_index = unit_index
         self.style = style
         self.traits = dict(traits)
@@ -120,3 +121,8 @@ class Leader(mesa.Agent):
     @property
     def unit(self) -> str:
         return UNITS[self.unit_index]
+
+    @property
+    def team_size(self) -> int:
+        """Seats in the leader's team."""
+        return int(self.model.world.team_size[self.team])

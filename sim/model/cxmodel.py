@@ -41,7 +41,7 @@ from sim.model.phases.transitions import transition_phase
 from sim.model.phases.word_of_mouth import word_of_mouth_phase
 from sim.scenario.loading import set_override, validate_scenario
 from sim.scenario.schema import Scenario
-from sim.vocabulary import CAUSES, CHANNELS, N_UNITS, STAGES, UNITS
+from sim.vocabulary import CAUSES, CHANNELS, STAGES, UNITS
 
 if TYPE_CHECKING:
     from sim.model.accounts import Accounts
@@ -150,9 +150,10 @@ class CXModel(mesa.Model):
         self.seed = seed
         self.record = record
         self.world: World = build_world(self.config, self.rng)
+        world = self.world
         self.leaders = [
-            Leader(self, u, self.world.styles[u], {t: float(v[u]) for t, v in self.world.traits.items()})
-            for u in range(N_UNITS)
+            Leader(self, k, int(world.workforce.team_unit[k]), style, {t: float(v[k]) for t, v in world.traits.items()})
+            for k, style in enumerate(world.team_styles)
         ]
         self._employees: list[Employee | None] = list(
             Employee.create_agents(self, self.world.workforce.size, seat=np.arange(self.world.workforce.size))

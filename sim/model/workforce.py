@@ -33,6 +33,8 @@ class Workforce:
     """Columnar state of every seat (one row per seat)."""
 
     unit: np.ndarray  # int8, the seat's unit
+    team: np.ndarray  # int32, the seat's team (teams are numbered unit by unit)
+    team_unit: np.ndarray  # int8, per team its unit
     filled: np.ndarray  # bool, a person occupies the seat
     engagement: np.ndarray  # 0..1, work engagement (Schaufeli & Bakker 2004)
     disposition: np.ndarray  # 0..1, the person's own engagement level without job factors
@@ -54,6 +56,10 @@ class Workforce:
     @property
     def size(self) -> int:
         return self.unit.size
+
+    @property
+    def teams(self) -> int:
+        return self.team_unit.size
 
     def graph(self) -> nx.Graph:
         """The collaboration network as a networkx graph (built on demand, for inspection and the page)."""
@@ -79,6 +85,7 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
     sizes = np.array([s.employees for s in specs])
     unit = np.repeat(np.arange(N_UNITS, dtype=np.int8), sizes)
     n = unit.size
+    team, team_unit = split_into_teams(sizes, scenario.organization.span_of_control)
     p = scenario.parameters
     disposition = draw_disposition(rng, n, p, scenario.policies.recruit_for_attitude, shift=False)
     orientation = draw_orientation(rng, n, p, scenario.policies.recruit_for_attitude, initial=True)
@@ -107,6 +114,8 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
     unit_neighbours = [_ties_into(adjacency, unit == u) for u in range(N_UNITS)]
     return Workforce(
         unit=unit,
+        team=team,
+        team_unit=team_unit,
         filled=np.ones(n, dtype=bool),
         engagement=disposition.copy(),
         disposition=disposition,
@@ -125,6 +134,22 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
         tie_keys=tie_keys,
         unit_neighbours=unit_neighbours,
     )
+
+
+def split_into_teams(sizes: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's seats in ``ceil(size / span)`` teams of near-equal size, in blocks of neighbouring seats.
+
+    Neighbouring seats are neighbours on the unit's small-world ring, so most of a person's
+    collaborators are in their own team and a few in the next (seed 000: teams form along
+    collaborative networks). Returns each seat's team and each team's unit.
+    """
+    teams, team_unit, first = [], [], 0
+    for u, size in enumerate(sizes.tolist()):
+        k = max(1, -(-size // span))  # ceiling division
+        teams.append(first + (np.arange(size) * k) // max(size, 1))
+        team_unit.extend([u] * k)
+        first += k
+    return np.concatenate(teams).astype(np.int32), np.array(team_unit, dtype=np.int8)
 
 
 def collaboration_network(

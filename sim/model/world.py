@@ -17,7 +17,7 @@ import numpy as np
 from sim.model.accounts import Accounts
 from sim.model.feedback import FeedbackQueue
 from sim.model.workforce import Workforce
-from sim.vocabulary import CAUSES, CHANNELS, N_UNITS, SEGMENTS, TRAITS, UNITS
+from sim.vocabulary import CAUSES, CHANNELS, N_UNITS, SEGMENTS, TRAITS, UNITS, resolve_traits
 
 if TYPE_CHECKING:
     from sim.scenario.parameters import Parameters
@@ -44,7 +44,8 @@ class World:
         rng: the run's one numpy Generator (every random draw of every phase comes from it).
         week: the current week, 1 during the first step (0 while the world is being built).
         accounts, workforce: the columnar stores of accounts and seats.
-        traits: per leadership trait, one value per unit (the unit leader's).
+        team_styles, traits: per team, its leader's style, and per leadership trait one value per team.
+        climate: the executive team's CX commitment (0..1).
         counters: cumulative event counts (churned, wins, quits, ...), read by the KPI record.
         step_stats: this week's diffusion statistics.
         process_multiplier: per channel, the failure-rate multiplier that leaders' fixes lower.
@@ -63,10 +64,10 @@ class World:
         self.workforce = workforce
         self.unit_seats = [np.flatnonzero(workforce.unit == u) for u in range(N_UNITS)]
         self.accounts = Accounts(capacity)
-        leaders = [getattr(config.organization.units, name).leader for name in UNITS]
-        self.styles = [spec.style for spec in leaders]
-        resolved = [spec.traits() for spec in leaders]
-        self.traits = {t: np.array([r[t] for r in resolved]) for t in TRAITS}
+        self.team_styles, self.traits = team_leaders(config, workforce)
+        #: top management's commitment to customer experience: the climate every team works in
+        self.climate = config.organization.executive.cx_commitment
+        self.team_size = np.bincount(workforce.team, minlength=workforce.teams)
         segments = [getattr(config.customers.segments, name) for name in SEGMENTS]
         self.segment_share = np.array([s.share for s in segments])
         self.segment_value = np.array([s.contract_value for s in segments])
@@ -90,11 +91,31 @@ class World:
         self.portfolio_counts = np.zeros(0, dtype=np.int64)
         self.portfolio_week = -1
 
+    def seat_trait(self, trait: str) -> np.ndarray:
+        """Per seat, the trait of the seat's team leader."""
+        return self.traits[trait][self.workforce.team]
+
     def unit_trait(self, trait: str) -> np.ndarray:
-        """Per seat, the trait of the seat's unit leader."""
-        return self.traits[trait][self.workforce.unit]
+        """Per unit, the mean trait of its team leaders, weighted by team size (what the unit brings to
+        the executive meeting)."""
+        w = self.workforce
+        total = np.bincount(w.team_unit, weights=self.traits[trait] * self.team_size, minlength=N_UNITS)
+        return total / np.maximum(np.bincount(w.team_unit, weights=self.team_size, minlength=N_UNITS), 1)
 
     def mark_cohort(self) -> None:
         """The customers at the end of the warm-up form the cohort net revenue retention follows."""
         acc = self.accounts
         acc.cohort_value[:] = np.where(acc.customers(), acc.contract_value, 0.0)
+
+
+def team_leaders(config: Scenario, workforce: Workforce) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Each team leader's style and traits: the unit's style or mix, with the unit's trait overrides."""
+    styles: list[str] = []
+    resolved: list[dict[str, float]] = []
+    for u, name in enumerate(UNITS):
+        spec = getattr(config.organization.units, name)
+        overrides = {t: getattr(spec.leader, t) for t in TRAITS}
+        for style in spec.team_styles(int(np.count_nonzero(workforce.team_unit == u))):
+            styles.append(style)
+            resolved.append(resolve_traits(style, overrides))
+    return styles, {t: np.array([r[t] for r in resolved]) for t in TRAITS}

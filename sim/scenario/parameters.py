@@ -97,6 +97,16 @@ class EngagementParameters(Strict):
         ge=0,
         le=1,
     )
+    climate_weight: float = param(
+        0.15,
+        "engagement per unit of CX commitment",
+        "Seed 000 5.4.1 and seed 004 ('leading by example'): top management's commitment is a job "
+        "resource for everybody; the size is set equal to the smaller leader weights, an assumption.",
+        "How much the executive team's CX commitment (centred on `leader_trait_reference`) lifts the equilibrium.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
     cx_incentive_weight: float = param(
         0.04,
         "engagement",

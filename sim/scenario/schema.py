@@ -46,14 +46,13 @@ def _complete_from_defaults(cls: type[BaseModel], value: Any) -> Any:
 
 
 class LeaderSpec(Strict):
-    """A unit's leader: a style preset, optionally with single traits overridden (all 0..1)."""
+    """A unit's team leaders: a style preset, optionally with single traits overridden (all 0..1)."""
 
     style: StyleName = "transactional"
     support: float | None = Field(None, ge=0, le=1)
     recognition: float | None = Field(None, ge=0, le=1)
     feedback_processing: float | None = Field(None, ge=0, le=1)
     information_sharing: float | None = Field(None, ge=0, le=1)
-    cx_commitment: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -66,10 +65,20 @@ class LeaderSpec(Strict):
 
 
 class UnitSpec(Strict):
-    """One organisational unit: its headcount, its leader and its service capacity."""
+    """One organisational unit: its headcount, its team leaders and its service capacity.
+
+    A unit is made of teams (``organization.span_of_control`` people each), every team with its
+    own leader. ``leader`` gives the style of every team leader; ``leader_mix`` instead gives the
+    shares of team leaders by style (the overrides in ``leader`` then apply to all of them).
+    """
 
     employees: int = param(40, "people", "Scenario input.", "Seats in the unit.", ge=1, le=200_000)
     leader: LeaderSpec = LeaderSpec()
+    leader_mix: dict[StyleName, float] | None = Field(
+        None,
+        description="Shares of the unit's team leaders by style (they add up to 1); unset: every team "
+        "leader has the style of `leader`.",
+    )
     capacity: float = param(
         5.0,
         "touchpoints/employee-week",
@@ -78,6 +87,32 @@ class UnitSpec(Strict):
         gt=0,
         le=1000,
     )
+
+    @field_validator("leader_mix")
+    @classmethod
+    def _mix_adds_up(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("allowed: shares of team leaders by style, e.g. {transformational: 0.5, servant: 0.5}")
+        bad = {k: v for k, v in value.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"each share must lie in [0, 1] (got {bad})")
+        total = sum(value.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"the shares must add up to 1 (they add up to {total:g})")
+        return value
+
+    def team_styles(self, teams: int) -> list[str]:
+        """The style of each of ``teams`` team leaders: the mix's shares by largest remainder, in style order."""
+        if self.leader_mix is None:
+            return [self.leader.style] * teams
+        styles = [s for s in STYLES if s in self.leader_mix]
+        quota = np.array([self.leader_mix[s] * teams for s in styles])
+        counts = np.floor(quota).astype(int)
+        for k in np.argsort(-(quota - counts), kind="stable")[: teams - int(counts.sum())]:
+            counts[k] += 1
+        return [s for s, c in zip(styles, counts, strict=True) for _ in range(c)]
 
 
 class Units(Strict):
@@ -91,6 +126,20 @@ class Units(Strict):
     @classmethod
     def _partial_units(cls, value: Any) -> Any:
         return _complete_from_defaults(cls, value)
+
+
+class Executive(Strict):
+    """The executive team above the units: its commitment to customer experience sets the climate."""
+
+    cx_commitment: float = param(
+        0.5,
+        "0..1",
+        "Seed 000 5.4.1 (management perception of CX) and seed 004 ('leading by example').",
+        "Top management's commitment to customer experience: a job resource for everybody, the priority "
+        "leaders give to customer feedback, and the company's norm of sharing customer information.",
+        ge=0,
+        le=1,
+    )
 
 
 class Organization(Strict):
@@ -124,6 +173,15 @@ class Organization(Strict):
     rewiring: float = param(
         0.1, "probability", "Watts & Strogatz 1998 small-world regime.", "Within-unit rewiring probability.", ge=0, le=1
     )
+    span_of_control: int = param(
+        8,
+        "people per team leader",
+        "Meier & Bohte 2000 and the design brief: team leaders in service units lead about 6-12 people.",
+        "People per team; each unit is split into teams of about this size, each with its own leader.",
+        ge=2,
+        le=100,
+    )
+    executive: Executive = Executive()
 
     @field_validator("ties_per_employee")
     @classmethod

@@ -65,8 +65,8 @@ def diffusion_phase(world: World) -> None:
     _customer_news(world, active, t)
 
     team, known, pool = acc.team[:n], acc.known[:n], acc.pool[:n]  # views: updates land in place
-    sharing = world.traits["information_sharing"]
-    culture = ip.culture_floor + (1.0 - ip.culture_floor) * sharing
+    sharing = world.unit_trait("information_sharing")
+    culture = ip.culture_floor + (1.0 - ip.culture_floor) * world.seat_trait("information_sharing")
     # Each (account, directed unit pair) passes news with probability p <= p_top. Candidates are
     # drawn at p_top and accepted with p / p_top (thinning): the same draws in distribution as
     # testing every pair, at a fraction of the cost when most pairs have nothing to pass on.
@@ -80,7 +80,7 @@ def diffusion_phase(world: World) -> None:
     seat = team[r, u]
     pending = np.flatnonzero(active[r] & (seat >= 0) & w.filled[np.maximum(seat, 0)])
     r, j, u, v, seat, stamp = r[pending], j[pending], u[pending], v[pending], seat[pending], stamp[pending]
-    q = ip.peer_share_rate * w.engagement[seat] * culture[u]
+    q = ip.peer_share_rate * w.engagement[seat] * culture[seat]
     direct = acc.tied[r, _PAIR[j]] & (team[r, v] >= 0)
     ok = rng.random(r.size) * p_top < q * np.where(direct, 1.0, w.route_weight[seat, v])
     r, v, news, direct = r[ok], v[ok], stamp[ok], direct[ok]

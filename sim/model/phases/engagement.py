@@ -6,6 +6,7 @@ disposition plus job resources minus hindrance demands::
     E* = disposition
          + w_support     * (leader support     - trait_ref)   # leadership as a job resource
          + w_recognition * (leader recognition - trait_ref)   # contingent reward
+         + w_climate     * (executive CX commitment - trait_ref)  # seed 004: leading by example
          + w_incentive   * cx_incentives                      # seed 004: CX in the reward system
          + w_peer        * (collaborators' engagement - peer_ref)      # crossover (Bakker et al. 2006)
          + w_customer    * (served accounts' satisfaction - cust_ref)  # Schneider et al. 1998
@@ -16,6 +17,7 @@ disposition plus job resources minus hindrance demands::
 with ``trait_ref``, ``peer_ref`` and ``cust_ref`` the parameters ``leader_trait_reference``,
 ``peer_reference`` and ``customer_reference`` (utilisation 1 is full capacity).
 
+The leader is the person's team leader (a unit's teams may have leaders of different styles).
 Leadership style thus reaches customers only through people, as seed 000 has it: "the way
 leaders treat their people is reflective of how people treat their customers".
 """
@@ -53,8 +55,9 @@ def equilibrium(world: World) -> np.ndarray:
     peer_mean = np.divide(peers_engaged, peers, out=np.full(w.size, p.peer_reference), where=peers > 0)
     target = (
         w.disposition
-        + p.leader_support_weight * (world.unit_trait("support") - p.leader_trait_reference)
-        + p.recognition_weight * (world.unit_trait("recognition") - p.leader_trait_reference)
+        + p.leader_support_weight * (world.seat_trait("support") - p.leader_trait_reference)
+        + p.recognition_weight * (world.seat_trait("recognition") - p.leader_trait_reference)
+        + p.climate_weight * (world.climate - p.leader_trait_reference)
         + p.cx_incentive_weight * float(world.config.policies.cx_incentives)
         + p.peer_weight * (peer_mean - p.peer_reference)
         + p.customer_weight * (portfolio_satisfaction(world, p.customer_reference) - p.customer_reference)

@@ -46,12 +46,13 @@ def leadership_phase(world: World) -> None:
     reports = world.feedback.deliver()
     if reports is None:
         return
-    processing, commitment = world.traits["feedback_processing"], world.traits["cx_commitment"]
+    processing = world.unit_trait("feedback_processing")
+    priority = fb.commitment_floor + (1.0 - fb.commitment_floor) * world.climate
     for unit in range(N_UNITS):
         triggered = (unit == CHANNEL_UNIT) & (reports >= fb.detractor_trigger)
         if not triggered.any():
             continue
-        act = processing[unit] * (fb.commitment_floor + (1.0 - fb.commitment_floor) * commitment[unit])
+        act = processing[unit] * priority
         fixed = triggered & (world.rng.random(mult.size) < act)
         mult[fixed] = np.maximum(fb.fix_floor, mult[fixed] * (1.0 - fb.fix_effect))
 
