@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 LOCK := constraints.txt
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-CODE := sim tests benchmarks setup.py
+CODE := sim tests benchmarks docs setup.py
 
 # A working Python >= 3.12: PATH first, then pyenv's installed versions.
 define find_python

@@ -50,7 +50,8 @@ def core_rules_scenario(
     """The baseline company with everything outside the core rules switched off.
 
     All accounts in maintenance and no prospects; no marketing inflow, new projects or
-    referrals; no quits, learning or service failures; no licence training or CX incentives.
+    referrals; no quits, learning or service failures; no licence training or CX incentives; no
+    surveys, so no reports and no process fixes.
     """
     sales, delivery, support = employees
     overrides = {
@@ -66,7 +67,12 @@ def core_rules_scenario(
             }
         },
         "customers": {"accounts": accounts, "prospects": 0, "maintenance_share": 1.0},
-        "policies": {"licence_to_sell": False, "licence_to_deliver": False, "cx_incentives": False},
+        "policies": {
+            "licence_to_sell": False,
+            "licence_to_deliver": False,
+            "cx_incentives": False,
+            "survey_coverage": 0.0,
+        },
         "parameters": {
             "journey": {"marketing_inflow": 0.0, "new_project_rate": 0.0},
             "word_of_mouth": {"referral_rate": 0.0},
@@ -90,6 +96,11 @@ def _check_core_rules(sc: Scenario) -> None:
         "parameters.staffing.learning_rate": p.staffing.learning_rate != 0,
         "parameters.service.base_failure_rate": p.service.base_failure_rate != 0,
         "policies (licences, cx_incentives)": pol.licence_to_sell or pol.licence_to_deliver or pol.cx_incentives,
+        "policies.survey_coverage": pol.survey_coverage != 0,
+        # the executive's commitment at the reference level adds nothing to engagement
+        "organization.executive.cx_commitment": sc.organization.executive.cx_commitment
+        != p.engagement.leader_trait_reference,
+        "organization.units.*.leader_mix": any(getattr(sc.organization.units, u).leader_mix is not None for u in UNITS),
     }
     bad = [name for name, off in outside.items() if off]
     if bad:

@@ -57,8 +57,9 @@ POLICY_MEANINGS: dict[str, tuple[str, str]] = {
         "Seed 003 (user stories 'decrease the chance of miscommunication').",
     ),
     "cx_incentives": (
-        "CX results are part of the incentive system: the engagement equilibrium rises by "
-        "`engagement.cx_incentive_weight`.",
+        "CX results are part of the incentive system: each team earns a bonus share that rises with its "
+        "measured customer score above `incentives.threshold`; the engagement equilibrium rises by "
+        "`engagement.cx_incentive_weight` × that share. No surveys, no score, no bonus.",
         "Seed 004 (Saarijärvi & Puustinen 2020: a purposeful incentive system); seed 003 (bonus plans).",
     ),
     "recruit_for_attitude": (
@@ -67,15 +68,19 @@ POLICY_MEANINGS: dict[str, tuple[str, str]] = {
         "is unchanged).",
         "Seed 004 (Korkiakoski & Gerdt 2016: attitude should weigh more than technical skills).",
     ),
+    "ask_why": (
+        "Every detractor is asked WHY: the report names the stage, channel and cause of the account's worst "
+        "recent touchpoint, and the fix targets that cause; without it, fixes are spread over every cause.",
+        "Seed 002 ('connect NPS with a question to customers WHY').",
+    ),
 }
 
 #: meaning of each leader trait (see sim.leadership)
 TRAIT_MEANINGS: dict[str, str] = {
     "support": "leader support, a job resource that lifts engagement",
     "recognition": "recognition as contingent reward, a job resource that lifts engagement",
-    "feedback_processing": "how readily negative survey feedback becomes a process fix",
+    "feedback_processing": "how readily the reports reaching the team become a process fix",
     "information_sharing": "share of customer news passed on at meetings; the unit's sharing culture in peer diffusion",
-    "cx_commitment": "management's commitment to CX, which scales how often feedback is acted on",
 }
 
 #: published basis of each style preset (the comments in sim.leadership.STYLE_PRESETS)
@@ -175,7 +180,8 @@ def _row(key: tuple[str, ...], info: FieldInfo, value: Any) -> Row:
     if key[0] == "policies" and key[-1] in POLICY_MEANINGS:
         meaning, source = POLICY_MEANINGS[key[-1]]
     elif len(key) >= 2 and key[-2] == "leader":
-        meaning = "Leadership style: a preset of the five traits." if key[-1] == "style" else TRAIT_MEANINGS[key[-1]]
+        style = "Leadership style of the unit's team leaders: a preset of the four traits."
+        meaning = style if key[-1] == "style" else TRAIT_MEANINGS[key[-1]]
         if key[-1] != "style":
             meaning = f"Override of the style preset's `{key[-1]}`: {meaning}."
     return Row(

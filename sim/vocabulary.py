@@ -87,6 +87,17 @@ CAUSES = (
     "low_skill",
     "slow_channel",
 )
+(
+    HIGH_EXPECTATIONS,
+    STALE_INFORMATION,
+    LOW_ENGAGEMENT,
+    OVERLOAD,
+    UNRECOVERED_FAILURE,
+    LOW_SKILL,
+    SLOW_CHANNEL,
+) = range(len(CAUSES))
+#: causes a team can work on with a process fix (high expectations are the customer's, not a process's)
+FIXABLE = np.array([c for c in range(len(CAUSES)) if c != HIGH_EXPECTATIONS])
 
 # ---------------------------------------------------------------- leadership (seed 000 5.4.1-5.4.2, seed 004)
 TRAITS = ("support", "recognition", "feedback_processing", "information_sharing")

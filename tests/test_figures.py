@@ -355,3 +355,16 @@ def test_every_outcome_is_drawn_in_the_unit_the_tables_print():
         q = quantity(outcome)
         assert q.scale == display_scale(outcome)[0] or outcome.startswith("recurring_revenue"), outcome
         assert (q.diff_unit == "pp") == (outcome in SHARE_OUTCOMES), outcome
+
+
+def test_why_figure_says_when_the_why_was_not_asked(small_run):
+    """Without the WHY question the why-table is empty by design, and the figure says so."""
+    summary = {**small_run.summary, "detractor_why": []}
+    asked = run_figure_set(small_run.timeseries, summary, small_run.scenario)["detractor_causes"]
+    not_asked = small_run.scenario.model_copy(
+        update={"policies": small_run.scenario.policies.model_copy(update={"ask_why": False})}
+    )
+    fig = run_figure_set(small_run.timeseries, summary, not_asked)["detractor_causes"]
+    assert [t.get_text() for t in asked.axes[0].texts] == ["no surveyed detractors in the measured window"]
+    assert [t.get_text() for t in fig.axes[0].texts] == ["detractors were not asked why (policies.ask_why: false)"]
+    plt.close("all")

@@ -28,6 +28,7 @@ import pytest
 from conftest import small_scenario
 
 from sim.model import CXModel
+from sim.model.feedback import Reports
 from sim.outputs.summary import summarise
 from sim.vocabulary import CHANNEL_KEYS, DELIVERY, N_UNITS, SALES, STAGES, SUPPORT
 
@@ -57,6 +58,11 @@ ARMS: dict[str, dict[str, Any]] = {
     "licence_to_sell": {"policies": {"licence_to_sell": True}},
     "licence_to_deliver": {"policies": {"licence_to_deliver": True}},
     "cx_incentives": {"policies": {"cx_incentives": True}},
+    "no_surveys": {"policies": {"survey_coverage": 0.0}},
+    "cx_incentives_no_surveys": {"policies": {"cx_incentives": True, "survey_coverage": 0.0}},
+    "why_not_asked": {"policies": {"ask_why": False}},
+    "commitment_low": {"organization": {"executive": {"cx_commitment": 0.2}}},
+    "commitment_high": {"organization": {"executive": {"cx_commitment": 1.0}}},
     "high_turnover": HIGH_TURNOVER,
     "high_turnover_attitude": {**HIGH_TURNOVER, "policies": {"recruit_for_attitude": True}},
     "meetings_weekly": {"organization": {"meeting_every_weeks": 1}},
@@ -71,8 +77,8 @@ class Run:
     timeseries: pd.DataFrame  # the weekly KPI record
     summary: dict[str, Any]  # the run outcomes (over the weeks after the warm-up)
     warmup: int
-    reports: np.ndarray  # per week, detractor reports queued for the leaders
-    fixes: np.ndarray  # per week, process fixes (channels whose failure multiplier a leader cut)
+    reports: np.ndarray  # per week, reports (detractors, complaints, lost deals) queued for the team leaders
+    fixes: np.ndarray  # per week, process fixes (team x channel x cause cells whose multiplier a leader cut)
     skill: np.ndarray  # (weeks, units): mean skill of each unit's people at the end of the week
     ceiling: np.ndarray  # (units,): each unit's highest skill ceiling
     initial_orientation: np.ndarray  # service orientation of the people the run starts with
@@ -95,8 +101,8 @@ def simulate(name: str, seed: int) -> Run:
     reports: list[float] = []
     queue_push = world.feedback.push
 
-    def push(batch: np.ndarray) -> None:  # observe what the survey sends the leaders
-        reports.append(float(batch.sum()))
+    def push(batch: Reports) -> None:  # observe what the week sends the team leaders
+        reports.append(float(batch.count.sum()))
         queue_push(batch)
 
     world.feedback.push = push
@@ -201,10 +207,11 @@ def first_fix(r: Run) -> float:
 
 
 def test_feedback_delay_postpones_fixes_and_keeps_failures_high():
-    """Detractor reports reach the leaders ``feedback_delay_weeks`` after the survey: with a
-    26-week delay no fix happens before week 27, with a one-week delay fixes start within weeks.
-    Earlier fixes keep the channels' failure multiplier lower over the measured weeks, so fewer
-    touchpoints fail. (Customer satisfaction and NPS within a year: not detectable.)"""
+    """Reports reach the team leaders ``feedback_delay_weeks`` after the survey: with a 26-week
+    delay no fix happens before week 27, with a one-week delay fixes start within weeks. A report
+    of 26 weeks is worth exp(-26 / relevance_weeks) of a fresh one, so the late fixes are also
+    weaker: the process multipliers stay higher over the measured weeks, more touchpoints fail and
+    customers are less satisfied."""
     delay = small_scenario(**ARMS["feedback_delay_26"]).policies.feedback_delay_weeks
     for run in arm("feedback_delay_26"):
         assert run.fixes[:delay].sum() == 0  # the first reports arrive in week delay + 1
@@ -212,6 +219,41 @@ def test_feedback_delay_postpones_fixes_and_keeps_failures_high():
     assert_lower("feedback_delay_1", "feedback_delay_26", first_fix, "week of the first fix", MECHANISM)
     assert_lower("feedback_delay_1", "feedback_delay_26", mean_after("process_multiplier"), "multiplier", MECHANISM)
     assert_lower("feedback_delay_1", "feedback_delay_26", outcome("failure_rate"), "failure rate", DOWNSTREAM)
+    assert_higher("feedback_delay_26", "feedback_delay_1", outcome("mean_satisfaction"), "satisfaction", DOWNSTREAM)
+
+
+# ---------------------------------------------------------------------------------------------
+# the WHY question: detractors name stage, channel and cause -> fixes aimed at that cause ->
+# that cause's multiplier falls further than when the same effort is spread over every cause
+
+
+def test_asking_why_aims_the_fixes_at_the_causes_detractors_name():
+    """With the WHY asked, every detractor report names a cause and the fix lowers that cause's
+    multiplier; without it, the same fixes are spread over all the causes a team could work on.
+    Stale information is what detractors name most on the small company's channels, so its
+    multiplier falls further with the WHY; a cause hardly anybody names (a slow channel) falls further without
+    it, since untargeted effort lands there too."""
+    assert_lower("baseline", "why_not_asked", mean_after("process_multiplier.stale_information"), "stale", MECHANISM)
+    assert_lower("why_not_asked", "baseline", mean_after("process_multiplier.slow_channel"), "slow", MECHANISM)
+    for run in arm("why_not_asked"):
+        assert run.after()["fixes_targeted"].sum() <= run.after()["complaints"].sum()  # only complaints say why
+        assert not run.summary["detractor_why"]
+
+
+# ---------------------------------------------------------------------------------------------
+# top-management CX commitment: climate -> engagement (a job resource), feedback priority -> fixes
+
+
+def test_executive_commitment_raises_engagement_fixes_and_satisfaction():
+    """The executive team's CX commitment is a job resource for everybody and the priority team
+    leaders give to customer feedback: engagement rises, more reports become fixes, touchpoints are
+    better, customers more satisfied and NPS higher."""
+    low, high = "commitment_low", "commitment_high"
+    assert_higher(low, high, outcome("mean_engagement"), "engagement", MECHANISM)
+    assert_higher(low, high, lambda r: r.fixes.sum() / max(r.reports.sum(), 1), "fixes per report", MECHANISM)
+    assert_higher(low, high, mean_after("quality"), "touchpoint quality", DOWNSTREAM)
+    assert_higher(low, high, outcome("mean_satisfaction"), "satisfaction", DOWNSTREAM)
+    assert_higher(low, high, outcome("nps"), "NPS", DOWNSTREAM)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,17 +261,18 @@ def test_feedback_delay_postpones_fixes_and_keeps_failures_high():
 
 
 def test_survey_coverage_feeds_more_fixes():
-    """Surveying half the touchpoints instead of one in twenty gives about ten times the answers,
-    so more detractor reports reach the leaders and more channels collect enough of them to
-    trigger a fix: more fixes, a lower failure multiplier and a lower failure rate. (Customer
-    satisfaction and NPS within a year: not detectable.)"""
+    """Surveying half the touchpoints instead of one in twenty gives several times the answers
+    (survey fatigue keeps it below ten times), so more detractor reports reach the team leaders
+    and more of them become fixes: a lower process multiplier and better touchpoints. (Failures
+    are reported by complaints whatever the coverage; customer satisfaction and NPS within a
+    year: not detectable.)"""
     low, high = "survey_coverage_0.05", "survey_coverage_0.5"
     answers = assert_higher(low, high, lambda r: r.after()["responses"].sum(), "survey answers", MECHANISM)
-    assert answers.mean() > 5 * np.mean([r.after()["responses"].sum() for r in arm(low)])
+    assert answers.mean() > 3 * np.mean([r.after()["responses"].sum() for r in arm(low)])
     assert_higher(low, high, lambda r: r.reports.sum(), "detractor reports", MECHANISM)
     assert_higher(low, high, lambda r: r.fixes.sum(), "process fixes", MECHANISM)
-    assert_lower(high, low, mean_after("process_multiplier"), "failure multiplier", MECHANISM)
-    assert_lower(high, low, outcome("failure_rate"), "failure rate", DOWNSTREAM)
+    assert_lower(high, low, mean_after("process_multiplier"), "process multiplier", MECHANISM)
+    assert_higher(low, high, mean_after("quality"), "touchpoint quality", DOWNSTREAM)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,13 +323,27 @@ def test_licence_to_deliver_lifts_delivery_and_support_and_customers():
 
 
 def test_cx_incentives_raise_engagement_and_through_it_satisfaction():
-    """CX-linked incentives lift every employee's engagement equilibrium: engagement rises, engaged
-    people serve better touchpoints, and customers are more satisfied, with a higher NPS.
-    (Employee turnover and churn within a year: not detectable.)"""
+    """CX-linked pay gives each team a bonus share that rises with its measured customer score;
+    the bonus lifts the team's engagement equilibrium: engagement rises, engaged people serve
+    better touchpoints, and customers are more satisfied, with a higher NPS. The payout is a
+    cost. (Employee turnover and churn within a year: not detectable.)"""
+    for run in arm("cx_incentives"):
+        assert 0.0 < run.after()["cx_bonus_share"].mean() < 1.0
+        assert run.after()["cost.cx_incentives"].sum() > 0
     assert_higher("baseline", "cx_incentives", outcome("mean_engagement"), "engagement", MECHANISM)
     assert_higher("baseline", "cx_incentives", mean_after("quality"), "touchpoint quality", DOWNSTREAM)
     assert_higher("baseline", "cx_incentives", outcome("mean_satisfaction"), "satisfaction", DOWNSTREAM)
     assert_higher("baseline", "cx_incentives", outcome("nps"), "NPS", DOWNSTREAM)
+
+
+def test_cx_incentives_do_nothing_without_measurement():
+    """With no surveys no team is scored, so no bonus is earned or paid, and the run is the very
+    same as without the incentive scheme."""
+    for plain, paid in zip(arm("no_surveys"), arm("cx_incentives_no_surveys"), strict=True):
+        assert paid.after()["cx_bonus_share"].max() == 0.0
+        assert paid.after()["cost.cx_incentives"].sum() == 0.0
+        assert paid.summary["mean_satisfaction"] == plain.summary["mean_satisfaction"]
+        assert paid.summary["mean_engagement"] == plain.summary["mean_engagement"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,9 +379,9 @@ def test_recruiting_for_attitude_raises_new_hires_orientation():
 
 def test_weekly_meetings_keep_information_fresher():
     """Leaders' meetings pool and pass on customer news; meeting weekly instead of every eight
-    weeks makes the server's picture of the customer younger and stale touchpoints rarer, and
-    customers more satisfied. (Touchpoint quality and NPS: not clear across seed sets at 16 seeds.)"""
+    weeks makes the server's picture of the customer younger and stale touchpoints rarer. (Touchpoint
+    quality, satisfaction and NPS: not clear at 16 seeds in a small company's year, where teams'
+    fixes of their information processes make up for part of the staleness.)"""
     weekly, rare = "meetings_weekly", "meetings_every_8_weeks"
     assert_lower(weekly, rare, outcome("mean_info_age_weeks"), "information age", MECHANISM)
     assert_lower(weekly, rare, outcome("stale_share"), "stale share", MECHANISM)
-    assert_higher(rare, weekly, outcome("mean_satisfaction"), "satisfaction", DOWNSTREAM)

@@ -272,3 +272,92 @@ def test_a_shipped_scenario_is_found_by_name_from_any_folder(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     assert load_scenario("baseline").name == "baseline"
     assert load_scenario("empowerment.yaml").policies.empowerment is True
+
+
+# ------------------------------------------------------------------ the README's expected directions
+#: README words for run outcomes (``sim.outputs.summary``)
+README_TERMS = {
+    "satisfaction": "mean_satisfaction",
+    "nps": "nps",
+    "churn": "annual_churn_rate",
+    "turnover": "employee_turnover_rate",
+    "employee turnover": "employee_turnover_rate",
+    "engagement": "mean_engagement",
+    "recovery rate": "recovery_rate",
+    "handoff information loss": "handoff_info_loss",
+    "delivery failures": "failure_rate",
+    "failures": "failure_rate",
+    "information age": "mean_info_age_weeks",
+    "stale share": "stale_share",
+    "profit": "profit_per_year",
+    "costs": "costs_per_year",
+    "wins": "wins_per_year",
+}
+_DIRECTION = re.compile(r"^(?:much )?(higher|lower|more|fewer)\b\s*(.*)$")
+
+
+def readme_claims() -> dict[str, list[tuple[str, int]]]:
+    """Per shipped scenario, the (outcome, sign) claims of the README table's last column.
+
+    A clause starts with "higher", "lower", "more" or "fewer" (optionally "much ...") and lists
+    outcomes separated by commas or "and"; a new direction word starts a new clause; text in
+    parentheses is commentary and not checked. Every outcome word must be known.
+    """
+    readme = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Scenarios\n", 1)[1].split("\n## ", 1)[0]
+    claims: dict[str, list[tuple[str, int]]] = {}
+    for name, expected in re.findall(r"^\| `([a-z_]+)` \|[^|]*\| ([^|]*) \|$", section, flags=re.M):
+        if name == "baseline":
+            continue
+        text = re.sub(r"\([^)]*\)", "", expected).lower()
+        sign = 0
+        out = []
+        for piece in re.split(r"[;,]| and ", text):
+            piece = piece.strip()
+            m = _DIRECTION.match(piece)
+            if m:
+                sign = +1 if m.group(1) in ("higher", "more") else -1
+                piece = m.group(2).strip()
+            if not piece or not sign:
+                continue
+            assert piece in README_TERMS, f"README, scenario {name}: unknown outcome word {piece!r}"
+            out.append((README_TERMS[piece], sign))
+        claims[name] = out
+    return claims
+
+
+def _paired_outcomes(path: str, seed: int) -> dict[str, float]:
+    from sim.model import CXModel
+    from sim.outputs.summary import summarise
+
+    sc = load_scenario(path)
+    return summarise(CXModel(sc, rng=seed, collect=False).run())
+
+
+@pytest.mark.slow
+def test_readme_directions_hold_over_paired_seeds():
+    """Every direction the README's scenario table claims holds against the baseline: the paired
+    95 % CI of the difference over 8 seeds (common random numbers) excludes zero on the claimed side."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.experiments.stats import paired_difference
+
+    claims = readme_claims()
+    assert set(claims) == {p.stem for p in SHIPPED} - {"baseline"}
+    seeds = range(1, 9)
+    jobs = [(str(SCENARIOS / f"{name}.yaml"), s) for name in ["baseline", *claims] for s in seeds]
+    with ProcessPoolExecutor(2) as pool:
+        results = list(pool.map(_paired_outcomes, *zip(*jobs, strict=True)))
+    by = {name: results[i * len(seeds) : (i + 1) * len(seeds)] for i, name in enumerate(["baseline", *claims])}
+    failed = []
+    for name, outs in claims.items():
+        for outcome, sign in outs:
+            d = paired_difference(
+                np.array([r[outcome] for r in by[name]]), np.array([r[outcome] for r in by["baseline"]])
+            )
+            if not (sign * d.low > 0 and sign * d.high > 0):
+                failed.append(
+                    f"{name}: {outcome} {'higher' if sign > 0 else 'lower'}: "
+                    f"{d.mean:+.4g} [{d.low:+.4g}, {d.high:+.4g}]"
+                )
+    assert not failed, "README directions that do not hold:\n" + "\n".join(failed)

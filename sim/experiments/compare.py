@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -51,7 +52,7 @@ DEFAULT_METRICS = (
     "costs_per_year",
     "profit_per_year",
 )
-TIMESERIES = ["satisfaction", "nps", "customers", "engagement", "info_age_weeks"]
+TIMESERIES = ["satisfaction", "nps", "customers", "engagement", "info_age_weeks", "profit"]
 
 #: what a comparison adds to its batch folder (the forest and time-series figures included)
 COMPARE_FILES = ("compare.json", "compare.md", "compare_forest.png", "compare_timeseries.png")
@@ -160,6 +161,29 @@ def analyse(runs: pd.DataFrame, scenarios: list[str], metrics: list[str]) -> dic
     return result
 
 
+def payback_weeks(ts: pd.DataFrame | None, scenarios: list[str]) -> dict[str, int | None]:
+    """Per policy, the week from which its cumulative profit stays above the reference's.
+
+    The weekly profit difference is averaged over the paired replications and summed from week 1
+    (one-off costs such as licence training fall at the start). The payback week is the first
+    week after which the running sum never drops to zero or below again; None when it does not
+    end above zero within the horizon (no payback), or when the runs kept no weekly profit.
+    """
+    out: dict[str, int | None] = dict.fromkeys(scenarios[1:])
+    if ts is None or "profit" not in ts.columns:
+        return out
+    weekly = ts.pivot_table(index="step", columns="scenario", values="profit", aggfunc="mean")
+    for s in scenarios[1:]:
+        if s not in weekly or scenarios[0] not in weekly:
+            continue
+        running = (weekly[s] - weekly[scenarios[0]]).cumsum().to_numpy()
+        if not running.size or running[-1] <= 0:
+            continue
+        below = np.flatnonzero(running <= 0)
+        out[s] = int(weekly.index[below[-1] + 1]) if below.size else int(weekly.index[0])
+    return out
+
+
 def _roi(case: pd.DataFrame, base: pd.DataFrame) -> float | None:
     """A policy's return on its extra cost against the reference: mean Δprofit / mean Δcosts (per year).
 
@@ -233,6 +257,7 @@ def run_comparison(
             break
         projected = math.ceil(reps * (widest / plan.ci_width) ** 2 * 1.1) if math.isfinite(widest) else 2 * reps
         reps = min(plan.max_reps, max(reps + 5, projected))
+    result["payback_week"] = payback_weeks(_labelled_timeseries(out_dir), scenarios)
     result["seed"] = seed
     result["target"] = {"metric": target_metric, "ci_width": plan.ci_width, "max_reps": plan.max_reps}
     _write_comparison(result, out_dir, owned_before)
@@ -342,4 +367,14 @@ def to_markdown(result: dict[str, Any]) -> str:
         for s in scenarios[1:]:
             roi = rois.get(s)
             lines.append(f"- {s}: " + (f"{roi:+.2f}" if is_defined(roi) else f"{UNDEFINED} (costs do not differ)"))
+    paybacks = result.get("payback_week", {})
+    if paybacks:
+        lines += [
+            "",
+            "Payback (the week from which cumulative profit stays above the reference's, mean of the runs):",
+            "",
+        ]
+        for s in scenarios[1:]:
+            week = paybacks.get(s)
+            lines.append(f"- {s}: " + (f"week {week}" if week is not None else "no payback within the horizon"))
     return "\n".join(lines) + "\n"

@@ -57,6 +57,7 @@ _COLUMNS: dict[str, tuple[type, tuple[int, ...], float]] = {
     "worst_channel": (np.int8, (), -1),
     "worst_cause": (np.int8, (), -1),
     "ended_at": (np.int32, (), -1),
+    "survey_load": (np.float64, (), 0.0),
 }
 
 
@@ -86,6 +87,7 @@ class Accounts:
     worst_channel: np.ndarray
     worst_cause: np.ndarray
     ended_at: np.ndarray
+    survey_load: np.ndarray
 
     def __init__(self, capacity: int) -> None:
         self.n = 0

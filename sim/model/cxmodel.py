@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 #: scenario key each one sets; ``leadership`` sets every unit's leader style
 LEVERS: dict[str, str] = {
     "leadership": "organization.units.*.leader",
+    "cx_commitment": "organization.executive.cx_commitment",
     "cross_unit_ties": "organization.cross_unit_ties",
     "meeting_every_weeks": "organization.meeting_every_weeks",
     "sales_employees": "organization.units.sales.employees",
@@ -66,6 +67,7 @@ LEVERS: dict[str, str] = {
     "cx_incentives": "policies.cx_incentives",
     "recruit_for_attitude": "policies.recruit_for_attitude",
     "survey_coverage": "policies.survey_coverage",
+    "ask_why": "policies.ask_why",
     "feedback_delay_weeks": "policies.feedback_delay_weeks",
     "steps": "steps",
 }
@@ -87,7 +89,7 @@ class CXModel(mesa.Model):
         collect: keep Mesa's DataCollector of headline KPIs.
         record: keep the per-step KPI record behind :meth:`timeseries` (off only to measure what
             data collection costs; the summary needs it).
-        leadership, cross_unit_ties, ...: the main levers as flat keywords (see :data:`LEVERS`
+        leadership, cx_commitment, cross_unit_ties, ...: the main levers as flat keywords (see :data:`LEVERS`
             for the scenario key each sets); None keeps the scenario's value.
     """
 
@@ -100,6 +102,7 @@ class CXModel(mesa.Model):
         collect: bool = True,
         record: bool = True,
         leadership: str | None = None,
+        cx_commitment: float | None = None,
         cross_unit_ties: float | None = None,
         meeting_every_weeks: int | None = None,
         sales_employees: int | None = None,
@@ -114,11 +117,13 @@ class CXModel(mesa.Model):
         cx_incentives: bool | None = None,
         recruit_for_attitude: bool | None = None,
         survey_coverage: float | None = None,
+        ask_why: bool | None = None,
         feedback_delay_weeks: int | None = None,
         steps: int | None = None,
     ) -> None:
         levers = {
             "leadership": leadership,
+            "cx_commitment": cx_commitment,
             "cross_unit_ties": cross_unit_ties,
             "meeting_every_weeks": meeting_every_weeks,
             "sales_employees": sales_employees,
@@ -133,6 +138,7 @@ class CXModel(mesa.Model):
             "cx_incentives": cx_incentives,
             "recruit_for_attitude": recruit_for_attitude,
             "survey_coverage": survey_coverage,
+            "ask_why": ask_why,
             "feedback_delay_weeks": feedback_delay_weeks,
             "steps": steps,
         }

@@ -13,9 +13,11 @@ import numpy as np
 from sim.model.phases.leadership import meeting_due
 from sim.model.phases.measurement import promoter_detractor
 from sim.vocabulary import (
+    CAUSES,
     CHANNEL_KEYS,
     CHANNELS,
     DELIVERY_STAGE,
+    FIXABLE,
     MAINTENANCE,
     STAGE_UNIT,
     STAGES,
@@ -46,6 +48,9 @@ EVENT_COUNTERS = (
     "handoffs",
     "handoffs_lost",
     "trainees",
+    "reports",
+    "fixes",
+    "fixes_targeted",
 )
 
 #: running cost components (EUR per week; see :func:`costs_of_week`)
@@ -75,7 +80,8 @@ def kpi_columns() -> list[str]:
     cols += ["quality", *(f"quality.{c}" for c in CHANNEL_KEYS)]
     cols += ["failures", "recovered", "open_complaints"]
     cols += ["info_age_weeks", *(f"info_age_weeks.{u}" for u in UNITS), "stale_share"]
-    cols += ["news_reached", "news_delay_sum", "stand_in_share", "process_multiplier"]
+    cols += ["news_reached", "news_delay_sum", "stand_in_share"]
+    cols += ["process_multiplier", *(f"process_multiplier.{CAUSES[c]}" for c in FIXABLE), "cx_bonus_share"]
     cols += ["revenue", *(f"cost.{c}" for c in COST_COMPONENTS), "costs_running", "costs_one_off", "costs", "profit"]
     return cols
 
@@ -184,7 +190,10 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
     row[_AT["stand_in_share"]] = mean[i + 2 + _NU]
     row[_AT["news_reached"]] = world.step_stats.get("news_reached", 0.0)
     row[_AT["news_delay_sum"]] = world.step_stats.get("news_delay_sum", 0.0)
-    row[_AT["process_multiplier"]] = world.process_multiplier.sum() / world.process_multiplier.size
+    cells = world.process_multiplier[world.process_cells][:, FIXABLE]  # the channels each team serves
+    row[_AT["process_multiplier"]] = cells.mean()
+    row[_AT["process_multiplier"] + 1 : _AT["process_multiplier"] + 1 + FIXABLE.size] = cells.mean(axis=0)
+    row[_AT["cx_bonus_share"]] = world.bonus_share.mean()
     row[_AT["revenue"]] = row[_AT["recurring_revenue"]] / WEEKS_PER_YEAR
     cost = costs_of_week(
         world, {name: row[_AT[name]] for name in ("wins", "hires", "trainees", "responses", "recovered")}, head
@@ -214,13 +223,14 @@ def costs_of_week(world: World, events: dict[str, float], head: np.ndarray) -> n
     sales, delivery = UNITS.index("sales"), UNITS.index("delivery")
     meeting = meeting_due(world.week, world.config.organization.meeting_every_weeks)
     hires = events["hires"]
+    team_head = np.bincount(world.workforce.team, weights=world.workforce.filled, minlength=world.bonus_share.size)
     running = [
         *(head * salary / WEEKS_PER_YEAR),
         float(meeting) * c.meeting_hours * float(head @ hourly),
         pol.transfer_meeting * events["wins"] * c.transfer_meeting_hours * (hourly[sales] + hourly[delivery]) / 2.0,
         pol.user_stories * events["wins"] * c.user_stories_hours * hourly[delivery],
         events["responses"] * c.survey_cost_per_answer,
-        pol.cx_incentives * head.sum() * c.cx_incentive_payout / WEEKS_PER_YEAR,
+        float(world.bonus_share @ team_head) * c.cx_incentive_payout / WEEKS_PER_YEAR,
         pol.empowerment * events["recovered"] * c.goodwill_per_recovery,
     ]
     one_off = [

@@ -17,7 +17,7 @@ import numpy as np
 from sim.model.accounts import Accounts
 from sim.model.feedback import FeedbackQueue
 from sim.model.workforce import Workforce
-from sim.vocabulary import CAUSES, CHANNELS, N_UNITS, SEGMENTS, TRAITS, UNITS, resolve_traits
+from sim.vocabulary import CAUSES, CHANNEL_UNIT, CHANNELS, N_UNITS, SEGMENTS, TRAITS, UNITS, resolve_traits
 
 if TYPE_CHECKING:
     from sim.scenario.parameters import Parameters
@@ -48,7 +48,9 @@ class World:
         climate: the executive team's CX commitment (0..1).
         counters: cumulative event counts (churned, wins, quits, ...), read by the KPI record.
         step_stats: this week's diffusion statistics.
-        process_multiplier: per channel, the failure-rate multiplier that leaders' fixes lower.
+        process_multiplier: per team, channel and cause, the multiplier on that cause's losses that
+            leaders' fixes lower.
+        team_score, bonus_share: per team, the measured customer score and the CX bonus share.
         feedback: detractor reports on their way to the leaders.
         why_counts: detractors' why (channel x cause) over the measured window.
         reputation: smoothed census NPS of customers (a share, -1..1).
@@ -82,7 +84,15 @@ class World:
         self.step_stats: dict[str, float] = {}
         self.referrals_due = 0
         self.reputation = 0.0
-        self.process_multiplier = np.ones(len(CHANNELS))
+        #: per team, channel and cause, the share of that cause's losses the team's process lets through
+        self.process_multiplier = np.ones((workforce.teams, len(CHANNELS), len(CAUSES)))
+        #: per team and channel, whether the team serves the channel (its unit's stage)
+        self.process_cells = CHANNEL_UNIT[None, :] == workforce.team_unit[:, None]
+        #: per team, its smoothed measured customer score (NaN until surveyed) and the CX bonus it earns
+        self.team_score = np.full(workforce.teams, np.nan)
+        self.bonus_share = np.zeros(workforce.teams)
+        #: deals lost this week (their reasons feed the feedback loop)
+        self.lost_deals = np.zeros(0, dtype=np.int64)
         self.feedback = FeedbackQueue(config.policies.feedback_delay_weeks)
         self.why_counts = np.zeros((len(CHANNELS), len(CAUSES)), dtype=np.int64)
         self.survey_window: deque[tuple[float, float, float]] = deque(maxlen=self.params.measurement.nps_window_weeks)

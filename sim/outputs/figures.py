@@ -309,7 +309,12 @@ def why_figure(summary: dict[str, Any], scenario: Scenario) -> plt.Figure:
     fig, axes = new_figure(figsize=(7.2, 3.8))
     ax = axes[0, 0]
     if rows.empty:
-        ax.text(0.5, 0.5, "no surveyed detractors in the measured window", ha="center", va="center")
+        empty = (
+            "detractors were not asked why (policies.ask_why: false)"
+            if not scenario.policies.ask_why
+            else "no surveyed detractors in the measured window"
+        )
+        ax.text(0.5, 0.5, empty, ha="center", va="center")
         ax.set_axis_off()
     else:
         top = rows.head(12).iloc[::-1]

@@ -98,7 +98,7 @@ class EngagementParameters(Strict):
         le=1,
     )
     climate_weight: float = param(
-        0.15,
+        0.10,
         "engagement per unit of CX commitment",
         "Seed 000 5.4.1 and seed 004 ('leading by example'): top management's commitment is a job "
         "resource for everybody; the size is set equal to the smaller leader weights, an assumption.",
@@ -108,10 +108,13 @@ class EngagementParameters(Strict):
         le=1,
     )
     cx_incentive_weight: float = param(
-        0.04,
-        "engagement",
-        "Seed 004 (Saarijärvi & Puustinen 2020): CX results in the incentive system.",
-        "Equilibrium lift when CX-linked incentives are in place.",
+        0.10,
+        "engagement per unit of bonus share",
+        "Seed 004 (Saarijärvi & Puustinen 2020): CX results in the incentive system; Garbers & Konradt "
+        "2014 (meta-analysis): team-based financial incentives raise performance (g = .45). The size "
+        "in engagement units is an assumption.",
+        "Equilibrium lift at the full CX bonus (a team earning half of it gets half the lift).",
+        assumption=True,
         ge=0,
         le=1,
     )
@@ -911,7 +914,7 @@ class FeedbackParameters(Strict):
         0.12,
         "share",
         "Seed 003: 'negative feedbacks are directly processed'.",
-        "Share of a stage/channel failure rate removed by one process fix.",
+        "Share of one cause's losses on one channel that a team's process fix removes (a fresh report's fix).",
         ge=0,
         le=1,
     )
@@ -919,7 +922,7 @@ class FeedbackParameters(Strict):
         0.4,
         "ratio",
         "Calibrated: some failures cannot be designed away.",
-        "Lowest failure multiplier fixes reach.",
+        "Lowest process multiplier fixes reach (the share of a cause's losses no fix removes).",
         ge=0,
         le=1,
     )
@@ -927,12 +930,29 @@ class FeedbackParameters(Strict):
         0.01,
         "1/week",
         "Calibrated: without attention processes decay (Oliva & Sterman 2001, eroding standards).",
-        "Weekly return of the failure multiplier toward 1.",
+        "Weekly return of every process multiplier toward 1.",
         ge=0,
         le=1,
     )
-    detractor_trigger: int = param(
-        2, "detractors", "Calibrated.", "Detractor reports about one stage/channel that prompt a fix.", ge=1, le=100_000
+    relevance_weeks: float = param(
+        12.0,
+        "weeks",
+        "A report loses value as it ages: the team has moved on and people have changed (seed 003 on "
+        "feedback to teams; the design brief's e^(-age/tau)). Set to a typical project's length.",
+        "Time constant of a report's value: a fix made from a report of age a has strength exp(-a / this).",
+        assumption=True,
+        gt=0,
+        le=1000,
+    )
+    untargeted_action_share: float = param(
+        0.5,
+        "ratio",
+        "Seed 002: a score is useful when it is connected with the question WHY; a detractor's score "
+        "without a reason is harder to act on. The value is an assumption.",
+        "How often a leader acts on a report that names no cause, relative to one that does.",
+        assumption=True,
+        ge=0,
+        le=1,
     )
     commitment_floor: float = param(
         0.5,
@@ -989,6 +1009,35 @@ class MeasurementParameters(Strict):
         ge=0,
         le=1,
     )
+    response_rate: float = param(
+        0.5,
+        "share of invitations",
+        "B2B relationship surveys followed up by the account team get about half of invitations "
+        "answered; the value is a round assumption.",
+        "Share of survey invitations answered by an account that has not been surveyed lately.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    fatigue_per_survey: float = param(
+        0.05,
+        "1/invitation",
+        "Survey fatigue (Porter, Whitcomb & Weitzer 2004: multiple surveys lower response rates); the "
+        "size is an assumption.",
+        "Fall of the answer rate per invitation in the fatigue memory: rate x exp(-this x invitations).",
+        assumption=True,
+        ge=0,
+        le=10,
+    )
+    fatigue_memory_weeks: float = param(
+        52.0,
+        "weeks",
+        "Reporting convention: an account remembers about a year of invitations.",
+        "Time constant over which past invitations tire an account.",
+        assumption=True,
+        gt=0,
+        le=520,
+    )
     cause_reference_level: float = param(
         0.7,
         "0..1",
@@ -996,6 +1045,28 @@ class MeasurementParameters(Strict):
         "Engagement and skill at or above this level do not count as a touchpoint's shortfall.",
         assumption=True,
         ge=0,
+        le=1,
+    )
+
+
+class IncentiveParameters(Strict):
+    """CX-linked pay: a team bonus on the team's measured customer score (seed 004, seed 003)."""
+
+    threshold: float = param(
+        0.7,
+        "score (answer / 10)",
+        "Reichheld 2003: answers of 7-8 are passives; pay starts above a passive customer's answer.",
+        "Measured score (mean likelihood-to-recommend / 10) at which the bonus starts; it reaches the full bonus at 1.",
+        ge=0,
+        lt=1,
+    )
+    score_memory: float = param(
+        0.08,
+        "1/week",
+        "Reporting convention: bonus plans score a quarter's results (about 1/13 a week).",
+        "Weight of a week's answers in a team's smoothed measured score.",
+        assumption=True,
+        gt=0,
         le=1,
     )
 
@@ -1119,7 +1190,7 @@ class CostParameters(Strict):
         2_000.0,
         "EUR per person-year",
         "Seed 004: CX results in the incentive system; the payout is taken as about 3 % of a salary.",
-        "Incentive paid per filled seat per year when `policies.cx_incentives`.",
+        "Full CX bonus per filled seat per year when `policies.cx_incentives`; a team is paid its bonus share of it.",
         assumption=True,
         ge=0,
         le=1e6,
@@ -1159,4 +1230,5 @@ class Parameters(Strict):
     information: InformationParameters = InformationParameters()
     feedback: FeedbackParameters = FeedbackParameters()
     measurement: MeasurementParameters = MeasurementParameters()
+    incentives: IncentiveParameters = IncentiveParameters()
     costs: CostParameters = CostParameters()

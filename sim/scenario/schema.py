@@ -401,7 +401,16 @@ class Policies(Strict):
     cx_incentives: bool = False
     recruit_for_attitude: bool = False
     survey_coverage: float = param(
-        0.2, "share of touchpoints", "Seed 000 5.4.4 measurement.", "Share of touchpoints surveyed.", ge=0, le=1
+        0.2,
+        "share of touchpoints",
+        "Seed 000 5.4.4 measurement.",
+        "Share of touchpoints followed by a survey invitation.",
+        ge=0,
+        le=1,
+    )
+    ask_why: bool = Field(
+        True,
+        description="Ask every detractor WHY (seed 002), so that fixes target the stage, channel and cause named.",
     )
     feedback_delay_weeks: int = param(
         8,

@@ -7,7 +7,7 @@ disposition plus job resources minus hindrance demands::
          + w_support     * (leader support     - trait_ref)   # leadership as a job resource
          + w_recognition * (leader recognition - trait_ref)   # contingent reward
          + w_climate     * (executive CX commitment - trait_ref)  # seed 004: leading by example
-         + w_incentive   * cx_incentives                      # seed 004: CX in the reward system
+         + w_incentive   * team's CX bonus share              # seed 004: CX results in the reward system
          + w_peer        * (collaborators' engagement - peer_ref)      # crossover (Bakker et al. 2006)
          + w_customer    * (served accounts' satisfaction - cust_ref)  # Schneider et al. 1998
          - w_overload    * max(0, utilisation - 1)            # hindrance demand (Crawford et al. 2010)
@@ -58,7 +58,7 @@ def equilibrium(world: World) -> np.ndarray:
         + p.leader_support_weight * (world.seat_trait("support") - p.leader_trait_reference)
         + p.recognition_weight * (world.seat_trait("recognition") - p.leader_trait_reference)
         + p.climate_weight * (world.climate - p.leader_trait_reference)
-        + p.cx_incentive_weight * float(world.config.policies.cx_incentives)
+        + p.cx_incentive_weight * world.bonus_share[w.team]
         + p.peer_weight * (peer_mean - p.peer_reference)
         + p.customer_weight * (portfolio_satisfaction(world, p.customer_reference) - p.customer_reference)
         - p.overload_weight * np.maximum(0.0, w.utilisation - 1.0)

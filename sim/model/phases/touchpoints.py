@@ -19,7 +19,16 @@ import numpy as np
 from sim.model.account_teams import random_colleagues
 from sim.model.complaints import open_complaints
 from sim.model.grouping import groups
-from sim.vocabulary import DELIVERY_STAGE, STAGE_UNIT
+from sim.vocabulary import (
+    DELIVERY_STAGE,
+    LOW_ENGAGEMENT,
+    LOW_SKILL,
+    OVERLOAD,
+    SLOW_CHANNEL,
+    STAGE_UNIT,
+    STALE_INFORMATION,
+    UNRECOVERED_FAILURE,
+)
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -37,6 +46,7 @@ class Touchpoints:
     quality: np.ndarray
     failed: np.ndarray
     recovered: np.ndarray
+    complaint: np.ndarray  # unrecovered failures of a served touchpoint: the customer complains
     cause: np.ndarray
     info_age: np.ndarray
     stale: np.ndarray
@@ -106,22 +116,28 @@ def touchpoint_phase(world: World) -> Touchpoints:
     stale_loss = sv.stale_penalty * stale * (1.0 - np.exp(-missing / sv.stale_time_constant))
     info_age = np.minimum(t - knows, world.params.information.info_age_cap_weeks)
     eng, skill = w.engagement[server] * served, w.skill[server] * served
+    fix = world.process_multiplier[w.team[server], channel]  # (touchpoints, causes): the team's process
+    stale_loss *= fix[:, STALE_INFORMATION]
     response_weeks = ch.response_days[channel] / 7.0  # days to weeks: a unit conversion
-    slow_loss = sv.slow_response_penalty * response_weeks
-    overload_loss = (sv.overload_penalty + sv.slow_response_penalty * response_weeks) * overload
+    slow_loss = sv.slow_response_penalty * response_weeks * fix[:, SLOW_CHANNEL]
+    overload_loss = (sv.overload_penalty + sv.slow_response_penalty * response_weeks) * overload * fix[:, OVERLOAD]
+    low_engagement = sv.engagement_weight * np.maximum(0.0, mp.cause_reference_level - eng) * fix[:, LOW_ENGAGEMENT]
+    low_skill = sv.skill_weight * np.maximum(0.0, mp.cause_reference_level - skill) * fix[:, LOW_SKILL]
     quality = (
         sv.base_quality
         + rng.normal(0.0, sv.perception_noise_sd, n)
-        + sv.engagement_weight * eng
-        + sv.skill_weight * skill
+        + sv.engagement_weight * np.maximum(eng, mp.cause_reference_level)
+        + sv.skill_weight * np.maximum(skill, mp.cause_reference_level)
         + sv.orientation_weight * w.orientation[server] * served
         + sv.richness_weight * ch.richness[channel]
+        - low_engagement
+        - low_skill
         - stale_loss
         - slow_loss
         - overload_loss
     )
 
-    p_fail = sv.base_failure_rate * world.process_multiplier[channel] * (1 + sv.overload_failure_gain * overload)
+    p_fail = sv.base_failure_rate * fix[:, UNRECOVERED_FAILURE] * (1 + sv.overload_failure_gain * overload)
     p_fail *= 1.0 - sv.skill_failure_protection * skill
     if world.config.policies.user_stories:
         p_fail *= np.where(stage == DELIVERY_STAGE, 1.0 - world.params.information.user_stories_failure_cut, 1.0)
@@ -139,10 +155,10 @@ def touchpoint_phase(world: World) -> Touchpoints:
         [
             np.full(n, mp.cause_threshold),  # nothing went wrong: the customer simply expected more
             stale_loss,
-            sv.engagement_weight * np.maximum(0.0, mp.cause_reference_level - eng),
+            low_engagement,
             overload_loss,
             sv.failure_quality_loss * unrecovered,
-            sv.skill_weight * np.maximum(0.0, mp.cause_reference_level - skill),
+            low_skill,
             slow_loss,
         ]
     )
@@ -163,6 +179,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
         quality=quality,
         failed=failed,
         recovered=recovered,
+        complaint=complaint,
         cause=cause,
         info_age=info_age.astype(float),
         stale=stale,

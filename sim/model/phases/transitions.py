@@ -95,7 +95,8 @@ def transition_phase(world: World) -> None:
         _end(world, lost, LOST)
         world.counters["deals_lost"] += lost.size
     else:
-        won = deals
+        won = lost = deals
+    world.lost_deals = lost
 
     maint = np.flatnonzero(acc.stage == MAINTENANCE)
     p_project = np.minimum(1.0, j.new_project_rate * acc.satisfaction[maint] / j.experience_reference)
