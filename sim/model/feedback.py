@@ -26,8 +26,14 @@ class FeedbackQueue:
         """This week's arrivals: the reports pushed ``delay`` weeks ago (at the earliest, last week's).
 
         Reports are pushed at the end of a week (phase 9) and read at the start of one (phase 1),
-        so the queue holds the last ``delay`` weeks' reports when the oldest is due.
+        so the queue holds the last ``delay`` weeks' reports when the oldest is due. When the delay
+        has been shortened (a timed event), every report now overdue arrives at once, summed; when
+        it has been lengthened, the queue waits until its oldest report is due again.
         """
-        if self._queue and len(self._queue) >= self.delay:
-            return self._queue.popleft()
-        return None
+        due = len(self._queue) - max(self.delay, 1) + 1
+        if due <= 0:
+            return None
+        reports = self._queue.popleft()
+        for _ in range(due - 1):
+            reports = reports + self._queue.popleft()
+        return reports

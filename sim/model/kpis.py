@@ -46,6 +46,7 @@ EVENT_COUNTERS = (
     "handoffs",
     "handoffs_lost",
     "trainees",
+    "events_applied",
 )
 
 #: running cost components (EUR per week; see :func:`costs_of_week`)
@@ -73,7 +74,7 @@ def kpi_columns() -> list[str]:
     cols += [f"utilisation.{u}" for u in UNITS] + [f"headcount.{u}" for u in UNITS] + ["vacancies"]
     cols += ["touchpoints", *(f"touchpoints.{c}" for c in CHANNEL_KEYS)]
     cols += ["quality", *(f"quality.{c}" for c in CHANNEL_KEYS)]
-    cols += ["failures", "recovered", "open_complaints"]
+    cols += ["failures", "recovered", "escalated", "open_complaints"]
     cols += ["info_age_weeks", *(f"info_age_weeks.{u}" for u in UNITS), "stale_share"]
     cols += ["news_reached", "news_delay_sum", "stand_in_share", "process_multiplier"]
     cols += ["revenue", *(f"cost.{c}" for c in COST_COMPONENTS), "costs_running", "costs_one_off", "costs", "profit"]
@@ -178,13 +179,15 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
     i += 1 + N_CH
     row[_AT["failures"]] = np.count_nonzero(tp.failed)
     row[_AT["recovered"]] = np.count_nonzero(tp.recovered)
+    row[_AT["escalated"]] = np.count_nonzero(tp.escalated)
     row[_AT["open_complaints"]] = np.count_nonzero(acc.open_complaint)
     row[_AT["info_age_weeks"] : _AT["info_age_weeks"] + 1 + _NU] = mean[i : i + 1 + _NU]
     row[_AT["stale_share"]] = mean[i + 1 + _NU]
     row[_AT["stand_in_share"]] = mean[i + 2 + _NU]
     row[_AT["news_reached"]] = world.step_stats.get("news_reached", 0.0)
     row[_AT["news_delay_sum"]] = world.step_stats.get("news_delay_sum", 0.0)
-    row[_AT["process_multiplier"]] = world.process_multiplier.sum() / world.process_multiplier.size
+    usable = world.channels.usable
+    row[_AT["process_multiplier"]] = world.process_multiplier[usable].sum() / np.count_nonzero(usable)
     row[_AT["revenue"]] = row[_AT["recurring_revenue"]] / WEEKS_PER_YEAR
     cost = costs_of_week(
         world, {name: row[_AT[name]] for name in ("wins", "hires", "trainees", "responses", "recovered")}, head

@@ -38,7 +38,8 @@ def leadership_phase(world: World) -> None:
     probability set by the leader's feedback processing and CX commitment (processing x
     (floor + (1 - floor) x commitment), floor = ``feedback.commitment_floor``); a fix removes a share
     of that channel's failures (down to a floor). Without attention the multiplier drifts back
-    toward 1 (eroding standards, Oliva & Sterman 2001).
+    toward 1 (eroding standards, Oliva & Sterman 2001). One draw per channel in use (a channel
+    that can carry no touchpoint, such as the phone without escalation, is not considered).
     """
     fb = world.params.feedback
     mult = world.process_multiplier
@@ -48,12 +49,15 @@ def leadership_phase(world: World) -> None:
         return
     processing = world.unit_trait("feedback_processing")
     priority = fb.commitment_floor + (1.0 - fb.commitment_floor) * world.climate
+    usable = world.channels.usable
     for unit in range(N_UNITS):
-        triggered = (unit == CHANNEL_UNIT) & (reports >= fb.detractor_trigger)
+        triggered = (unit == CHANNEL_UNIT) & (reports >= fb.detractor_trigger) & usable
         if not triggered.any():
             continue
         act = processing[unit] * priority
-        fixed = triggered & (world.rng.random(mult.size) < act)
+        draw = np.ones(mult.size)
+        draw[usable] = world.rng.random(int(np.count_nonzero(usable)))
+        fixed = triggered & (draw < act)
         mult[fixed] = np.maximum(fb.fix_floor, mult[fixed] * (1.0 - fb.fix_effect))
 
 
