@@ -62,6 +62,17 @@ POLICY_MEANINGS: dict[str, tuple[str, str]] = {
         "`engagement.cx_incentive_weight` × that share. No surveys, no score, no bonus.",
         "Seed 004 (Saarijärvi & Puustinen 2020: a purposeful incentive system); seed 003 (bonus plans).",
     ),
+    "channel_escalation": (
+        "An account with an open complaint is served over the richest channel of its stage (the phone for "
+        "maintenance tickets): `service.escalated_touchpoint_share` of its touchpoints, until the complaint is "
+        "resolved.",
+        "Seed 004 ('an effortless transition from one channel to another ... when the customer ... needs personal "
+        "customer service').",
+    ),
+    "hiring_freeze": (
+        "No vacancy is filled while on (people who quit are not replaced); a timed event switches it on and off.",
+        "Scenario input (design brief: timed interventions such as a hiring freeze).",
+    ),
     "recruit_for_attitude": (
         "New hires are recruited for attitude: their service orientation mean rises by `training.attitude_shift`, "
         "their engagement disposition mean by `training.attitude_disposition_share` of it (the initial workforce "
@@ -104,6 +115,8 @@ PLAIN_FIELDS: dict[str, tuple[str, str]] = {
     "leader.style": ("—", "Seed 000 5.4.2 (leadership style); seed 004; presets in the leader table."),
     "leader.trait": ("0..1", "Seed 000 5.4.1-5.4.2; overrides one value of the style preset (leader table)."),
     "policy": ("on/off", ""),
+    "channel_preference": ("weight", "Seed 001: customers expect to meet companies over channels of their choice."),
+    "events": ("—", "Design brief: timed interventions (rollout, payback, shocks)."),
 }
 
 #: constraints that validators add on top of the field bounds
@@ -112,6 +125,8 @@ EXTRA_CONSTRAINTS: dict[str, str] = {
     "organization.ties_per_employee": "even",
     "share": "the three segment shares add up to 1",
     "channels.share": "the shares of the stage's channels add up to 1",
+    "channel_preference": "keys `<stage>.<channel>`, weights 0 to 100; a segment keeps a channel in every stage",
+    "events": "at most 100; `at` and `until` within 1..`steps`; keys an event can change (ODD 7.0)",
 }
 
 HEADER = ("name", "meaning", "unit", "default", "allowed range", "source")
@@ -245,6 +260,10 @@ def _bounds(info: FieldInfo) -> str:
 def _default(value: Any) -> str:
     if value is None:
         return "preset"
+    if isinstance(value, list):
+        return "none" if not value else f"{len(value)} item(s)"
+    if isinstance(value, dict):
+        return "1 for every channel" if not value else ", ".join(f"`{k}`: {_number(v)}" for k, v in value.items())
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, str):

@@ -66,8 +66,10 @@ CHANNELS: tuple[Channel, ...] = (
     # delivery (seed 003: face-to-face meetings, chat such as Teams or Slack)
     Channel(DELIVERY_STAGE, "face_to_face"),
     Channel(DELIVERY_STAGE, "chat"),
-    # maintenance (seed 003: email is the only channel, for tickets)
+    # maintenance (seed 003: email is the only channel, for tickets); the phone takes the
+    # tickets that escalate (seed 004: an effortless transition to personal service), share 0
     Channel(MAINTENANCE, "email_tickets"),
+    Channel(MAINTENANCE, "phone"),
 )
 CHANNEL_KEYS = tuple(c.key for c in CHANNELS)
 CHANNEL_STAGE = np.array([c.stage for c in CHANNELS])

@@ -315,6 +315,45 @@ add(
         links={"loop.yaml": "loop.yaml"},
     )
 )
+# timed events and channel preferences: checked on load, against the run and the keys that can change mid-run
+EV = "events: [{at: 9, set: {%s}}]\n"
+scenario_case("events-week-beyond-run", "events: [{at: 200, set: {policies.empowerment: true}}]\n", "events.0.at")
+scenario_case("events-week-zero", "events: [{at: 0, set: {policies.empowerment: true}}]\n", "events.0.at", "range")
+scenario_case("events-week-text", "events: [{at: soon, set: {policies.empowerment: true}}]\n", "events.0.at")
+scenario_case("events-until-before-at", "events: [{at: 9, until: 3, set: {policies.x: 1}}]\n", "events.0.until")
+scenario_case("events-no-set", "events: [{at: 9}]\n", "events.0.set", "missing")
+scenario_case("events-empty-set", "events: [{at: 9, set: {}}]\n", "events.0.set", "at least 1")
+scenario_case("events-set-list", "events: [{at: 9, set: [a]}]\n", "events.0.set")
+scenario_case("events-not-a-list", "events: {at: 9}\n", "events", "list")
+scenario_case("events-item-not-a-mapping", "events: [9]\n", "events.0")
+scenario_case("events-unknown-field", "events: [{at: 9, when: 2, set: {policies.x: 1}}]\n", "events.0.when", "until")
+scenario_case("events-unknown-key", EV % "policies.empowerement: true", "events.0.set.policies.empowerement")
+scenario_case("events-key-into-a-value", EV % "policies.empowerment.x: true", "events.0.set.policies.empowerment.x")
+scenario_case("events-headcount", EV % "organization.units.delivery.employees: 3", "during a run")
+scenario_case("events-network", EV % "organization.ties_per_employee: 4", "during a run")
+scenario_case("events-horizon", EV % "steps: 40", "events.0.set.steps", "during a run")
+scenario_case("events-initial-base", EV % "customers.accounts: 40", "events.0.set.customers.accounts")
+scenario_case("events-headcount-in-section", EV % "organization.units.delivery: {employees: 9}", "would change")
+scenario_case("events-value-range", EV % "policies.survey_coverage: 2", "events.0.set.policies.survey_coverage")
+scenario_case("events-value-type", EV % "policies.empowerment: 'true'", "true or false")
+scenario_case("events-value-nan", EV % "organization.units.delivery.capacity: .nan", "capacity")
+scenario_case("events-shares", EV % "channels.delivery.chat.share: 0.9", "add up to 1")
+scenario_case("events-too-many", "events: [" + ", ".join(["{at: 2, set: {policies.x: 1}}"] * 101) + "]\n", "at most")
+PREF = "customers: {segments: {enterprise: {channel_preference: %s}}}\n"
+scenario_case("preference-unknown-channel", PREF % "{delivery.fax: 2}", "channel_preference", "delivery.chat")
+scenario_case("preference-stage-only", PREF % "{delivery: 2}", "channel_preference", "allowed keys")
+scenario_case("preference-negative", PREF % "{delivery.chat: -1}", "channel_preference", "0 to 100")
+scenario_case("preference-huge", PREF % "{delivery.chat: 1e9}", "channel_preference", "0 to 100")
+scenario_case("preference-text", PREF % "{delivery.chat: lots}", "channel_preference", "number")
+scenario_case("preference-list", PREF % "[delivery.chat]", "channel_preference")
+scenario_case("preference-no-channel-left", PREF % "{maintenance.email_tickets: 0}", "no channel in stage")
+add(
+    Bad(
+        "run-steps-below-an-event",
+        ["run", str(SCENARIOS / "capacity_shock.yaml"), "--steps", "40", "--no-figures"],
+        needles=("error: --steps", "events.0.at = 52"),
+    )
+)
 add(Bad("scenario-file-missing", ["run", "nothere.yaml"], needles=("nothere.yaml", "not found")))
 add(Bad("scenario-file-is-folder", ["run", "folder"], {"folder/x": "x"}, ("folder", "folder")))
 add(Bad("scenario-file-dev-zero", ["run", "/dev/zero"], needles=("/dev/zero", "regular file")))

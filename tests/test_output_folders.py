@@ -43,7 +43,7 @@ warmup: 4
 organization: {{units: {{sales: {{employees: 10}}, delivery: {{employees: 12}}, support: {{employees: 8}}}}}}
 customers: {{accounts: 150, prospects: 20}}
 """
-RUN_FILES = {"timeseries.parquet", "summary.json", "manifest.json"}
+RUN_FILES = {"timeseries.parquet", "teams.parquet", "segments.parquet", "summary.json", "manifest.json"}
 
 
 @pytest.fixture

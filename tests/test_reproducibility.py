@@ -100,8 +100,8 @@ def test_cli_run_succeeds(cli_runs):
 
 def test_cli_run_is_byte_identical(cli_runs):
     out, first, _ = cli_runs
-    assert (out / "timeseries.parquet").read_bytes() == first["timeseries.parquet"]
-    assert (out / "summary.json").read_bytes() == first["summary.json"]
+    for name in ("timeseries.parquet", "teams.parquet", "segments.parquet", "summary.json"):
+        assert (out / name).read_bytes() == first[name], name
     assert {p.name for p in out.iterdir()} == set(first)
     marker = json.loads((out / ".cxsim-owned.json").read_text())
     assert marker["kind"] == "run" and set(marker["files"]) == set(first) - {".cxsim-owned.json"}
@@ -109,7 +109,7 @@ def test_cli_run_is_byte_identical(cli_runs):
 
 def test_cli_run_writes_all_artefacts(cli_runs):
     out = cli_runs[0]
-    expected = {"timeseries.parquet", "summary.json", "manifest.json", *FIGURES}
+    expected = {"timeseries.parquet", "teams.parquet", "segments.parquet", "summary.json", "manifest.json", *FIGURES}
     assert expected <= {p.name for p in out.iterdir()}
     for name in FIGURES:
         data = (out / name).read_bytes()

@@ -42,9 +42,13 @@ def test_shipped_scenario_loads_and_runs(path):
             exclude={"name", "description"}
         )
         assert changed, f"{path.name} does not differ from the baseline"
-    short = load_scenario(path, ["steps=30", "warmup=4", "customers.accounts=100"])
-    frame = run_model(short).timeseries()
-    assert len(frame) == 30 and not frame.isna().any().any()
+    # a short run, long enough to see the scenario's timed events start and end
+    steps = max([30] + [(e.until or e.at) + 2 for e in sc.events])
+    short = load_scenario(path, [f"steps={steps}", "warmup=4", "customers.accounts=100"])
+    model = run_model(short)
+    frame = model.timeseries()
+    assert len(frame) == steps and not frame.isna().any().any()
+    assert frame["events_applied"].sum() == len(model.event_log) == sum(1 + (e.until is not None) for e in sc.events)
 
 
 def test_overrides_and_options_apply():

@@ -42,6 +42,7 @@ _COLUMNS: dict[str, tuple[type, tuple[int, ...], float]] = {
     "expectation": (np.float64, (len(STAGES),), 0.0),
     "contract_value": (np.float64, (), 0.0),
     "cohort_value": (np.float64, (), 0.0),
+    "price_level": (np.float64, (), 1.0),
     "contract_end": (np.int32, (), -1),
     "project_end": (np.int32, (), -1),
     "team": (np.int32, (N_UNITS,), -1),
@@ -72,6 +73,7 @@ class Accounts:
     expectation: np.ndarray
     contract_value: np.ndarray
     cohort_value: np.ndarray
+    price_level: np.ndarray
     contract_end: np.ndarray
     project_end: np.ndarray
     team: np.ndarray

@@ -109,18 +109,30 @@ class Customer(mesa.Agent):
 
 
 class Leader(mesa.Agent):
-    """A team leader: a leadership style resolved into traits (see :mod:`sim.model.phases.leadership`)."""
+    """A team leader: a leadership style resolved into traits (see :mod:`sim.model.phases.leadership`).
 
-    def __init__(self, model: CXModel, team: int, unit_index: int, style: str, traits: dict[str, float]) -> None:
+    Like the other agents a view: style and traits are read from the world, so a timed event that
+    changes a unit's leadership shows here too.
+    """
+
+    model: CXModel
+
+    def __init__(self, model: CXModel, team: int, unit_index: int) -> None:
         super().__init__(model)
         self.team = team
         self.unit_index = unit_index
-        self.style = style
-        self.traits = dict(traits)
 
     @property
     def unit(self) -> str:
         return UNITS[self.unit_index]
+
+    @property
+    def style(self) -> str:
+        return self.model.world.team_styles[self.team]
+
+    @property
+    def traits(self) -> dict[str, float]:
+        return {t: float(v[self.team]) for t, v in self.model.world.traits.items()}
 
     @property
     def team_size(self) -> int:

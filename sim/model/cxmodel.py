@@ -2,6 +2,7 @@
 
 Scheduling (one step = one week; ODD "Process overview and scheduling")::
 
+    0 interventions  timed events take effect (the scenario's ``events``)
     1 leadership     leaders act on delayed survey feedback (process fixes)
     2 engagement     job demands-resources; then staffing (quits, hires) and skill growth
     3 touchpoints    accounts meet capacity-limited employees over their stage's channels
@@ -31,6 +32,7 @@ from sim.model.initialization import build_world
 from sim.model.kpis import KpiRecord
 from sim.model.phases.diffusion import diffusion_phase
 from sim.model.phases.engagement import engagement_phase
+from sim.model.phases.interventions import intervention_phase
 from sim.model.phases.leadership import leadership_phase
 from sim.model.phases.measurement import measurement_phase
 from sim.model.phases.renewal import renewal_phase
@@ -39,6 +41,7 @@ from sim.model.phases.staffing import skill_phase, staffing_phase
 from sim.model.phases.touchpoints import touchpoint_phase
 from sim.model.phases.transitions import transition_phase
 from sim.model.phases.word_of_mouth import word_of_mouth_phase
+from sim.model.tallies import segment_table, team_table
 from sim.scenario.loading import set_override, validate_scenario
 from sim.scenario.schema import Scenario
 from sim.vocabulary import CAUSES, CHANNELS, STAGES, UNITS
@@ -157,10 +160,7 @@ class CXModel(mesa.Model):
         self.record = record
         self.world: World = build_world(self.config, self.rng)
         world = self.world
-        self.leaders = [
-            Leader(self, k, int(world.workforce.team_unit[k]), style, {t: float(v[k]) for t, v in world.traits.items()})
-            for k, style in enumerate(world.team_styles)
-        ]
+        self.leaders = [Leader(self, k, int(unit)) for k, unit in enumerate(world.workforce.team_unit)]
         self._employees: list[Employee | None] = list(
             Employee.create_agents(self, self.world.workforce.size, seat=np.arange(self.world.workforce.size))
         )
@@ -178,6 +178,7 @@ class CXModel(mesa.Model):
         """One week: the nine phases in order, then the KPI record and the agents."""
         world = self.world
         world.week = t = self.steps
+        intervention_phase(world)
         leadership_phase(world)
         engagement_phase(world)
         staffing_phase(world)
@@ -193,6 +194,8 @@ class CXModel(mesa.Model):
             world.mark_cohort()
         if self.record and t <= self.config.steps:
             self._kpis.record(t, world, tp, survey)
+            if t > self.config.warmup:
+                world.tallies.week(world)
         self._sync_employees()
         self._sync_customers()
         if self.datacollector is not None:
@@ -280,6 +283,36 @@ class CXModel(mesa.Model):
             return float("nan")
         still = acc.customers() & (acc.cohort_value > 0)
         return float(acc.contract_value[still].sum() / base)
+
+    def team_table(self) -> pd.DataFrame:
+        """One row per team over the measured window: engagement, turnover and the outcomes of the accounts it serves.
+
+        Columns: ``team``, ``unit``, ``leader_style`` (at the end of the run), ``size`` (seats),
+        ``headcount`` (mean filled seats), ``engagement`` (mean over its people's weeks), ``quits``,
+        ``turnover_rate`` (quits per year / headcount), ``accounts_served`` (mean accounts in the
+        journey whose current stage its members serve: prospects and deals for sales teams),
+        ``satisfaction`` and ``nps`` (census, over those accounts' weeks), ``renewals`` and
+        ``churned`` (contracts its members' accounts decided at renewal, and lost),
+        ``churn_rate_at_renewal``, ``revenue_served`` (mean annual contract value of the customers
+        it serves, EUR). Undefined values (a team without renewals) are NaN.
+        """
+        return team_table(self.world)
+
+    def segment_table(self) -> pd.DataFrame:
+        """One row per customer segment over the measured window: customers, satisfaction, NPS, churn, revenue.
+
+        Columns: ``segment``, ``accounts`` (in the journey at the end), ``customers`` (mean),
+        ``customers_final``, ``satisfaction`` and ``nps`` (census, over customer-weeks), ``churned``,
+        ``annual_churn_rate``, ``revenue_churn_rate``, ``revenue_per_year`` (EUR; the segments add
+        up to the run's ``revenue_per_year``), ``recurring_revenue_final`` and
+        ``net_revenue_retention`` (of the segment's end-of-warm-up cohort, annualised).
+        """
+        return segment_table(self.world)
+
+    @property
+    def event_log(self) -> list[dict[str, Any]]:
+        """The timed events applied so far: week, event (its index in ``events``), start or end, keys."""
+        return self.world.event_log
 
     def why_table(self) -> pd.DataFrame:
         """Detractors' why over the measured window: stage, channel, cause, count and share."""

@@ -62,7 +62,9 @@ class FeedbackQueue:
         """This week's arrivals: every batch written ``delay`` or more weeks ago.
 
         Reports are pushed at the end of a week (phase 9) and read at the start of one (phase 1),
-        so a batch written in week ``w`` arrives in week ``w + max(delay, 1)``.
+        so a batch written in week ``w`` arrives in week ``w + max(delay, 1)``. When a timed event
+        shortens the delay, every batch now overdue arrives at once; when it lengthens it, the
+        queue waits until its oldest batch is due again.
         """
         due = week - max(self.delay, 1)
         out = []

@@ -51,6 +51,7 @@ EVENT_COUNTERS = (
     "reports",
     "fixes",
     "fixes_targeted",
+    "events_applied",
 )
 
 #: running cost components (EUR per week; see :func:`costs_of_week`)
@@ -78,7 +79,7 @@ def kpi_columns() -> list[str]:
     cols += [f"utilisation.{u}" for u in UNITS] + [f"headcount.{u}" for u in UNITS] + ["vacancies"]
     cols += ["touchpoints", *(f"touchpoints.{c}" for c in CHANNEL_KEYS)]
     cols += ["quality", *(f"quality.{c}" for c in CHANNEL_KEYS)]
-    cols += ["failures", "recovered", "open_complaints"]
+    cols += ["failures", "recovered", "escalated", "open_complaints"]
     cols += ["info_age_weeks", *(f"info_age_weeks.{u}" for u in UNITS), "stale_share"]
     cols += ["news_reached", "news_delay_sum", "stand_in_share"]
     cols += ["process_multiplier", *(f"process_multiplier.{CAUSES[c]}" for c in FIXABLE), "cx_bonus_share"]
@@ -184,13 +185,15 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
     i += 1 + N_CH
     row[_AT["failures"]] = np.count_nonzero(tp.failed)
     row[_AT["recovered"]] = np.count_nonzero(tp.recovered)
+    row[_AT["escalated"]] = np.count_nonzero(tp.escalated)
     row[_AT["open_complaints"]] = np.count_nonzero(acc.open_complaint)
     row[_AT["info_age_weeks"] : _AT["info_age_weeks"] + 1 + _NU] = mean[i : i + 1 + _NU]
     row[_AT["stale_share"]] = mean[i + 1 + _NU]
     row[_AT["stand_in_share"]] = mean[i + 2 + _NU]
     row[_AT["news_reached"]] = world.step_stats.get("news_reached", 0.0)
     row[_AT["news_delay_sum"]] = world.step_stats.get("news_delay_sum", 0.0)
-    cells = world.process_multiplier[world.process_cells][:, FIXABLE]  # the channels each team serves
+    served = world.process_cells & world.channels.usable  # the channels in use that each team serves
+    cells = world.process_multiplier[served][:, FIXABLE]
     row[_AT["process_multiplier"]] = cells.mean()
     row[_AT["process_multiplier"] + 1 : _AT["process_multiplier"] + 1 + FIXABLE.size] = cells.mean(axis=0)
     row[_AT["cx_bonus_share"]] = world.bonus_share.mean()

@@ -16,7 +16,8 @@ import numpy as np
 
 from sim.model.accounts import Accounts
 from sim.model.feedback import FeedbackQueue
-from sim.model.workforce import Workforce
+from sim.model.tallies import Tallies
+from sim.model.workforce import Workforce, licensed_units
 from sim.vocabulary import CAUSES, CHANNEL_UNIT, CHANNELS, N_UNITS, SEGMENTS, TRAITS, UNITS, resolve_traits
 
 if TYPE_CHECKING:
@@ -56,30 +57,19 @@ class World:
         reputation: smoothed census NPS of customers (a share, -1..1).
         referrals_due: referred prospects that join next week's arrivals.
         staff_changes: this week's quits and hires.
+        events, timeline, event_log: the scenario's timed events, the configuration in force from
+            each week where one starts or ends, and what was applied when.
+        tallies: per-team and per-segment sums over the measured window (:mod:`sim.model.tallies`).
     """
 
     def __init__(self, config: Scenario, rng: np.random.Generator, workforce: Workforce, capacity: int) -> None:
-        self.config = config
-        self.params: Parameters = config.parameters
         self.rng = rng
         self.week = 0
         self.workforce = workforce
         self.unit_seats = [np.flatnonzero(workforce.unit == u) for u in range(N_UNITS)]
         self.accounts = Accounts(capacity)
-        self.team_styles, self.traits = team_leaders(config, workforce)
-        #: top management's commitment to customer experience: the climate every team works in
-        self.climate = config.organization.executive.cx_commitment
         self.team_size = np.bincount(workforce.team, minlength=workforce.teams)
-        segments = [getattr(config.customers.segments, name) for name in SEGMENTS]
-        self.segment_share = np.array([s.share for s in segments])
-        self.segment_value = np.array([s.contract_value for s in segments])
-        self.segment_expectation = np.array([s.expectation for s in segments])
-        j = self.params.journey
-        self.touchpoint_rates = np.array(
-            [j.pre_purchase_touchpoints, j.purchase_touchpoints, j.delivery_touchpoints, j.maintenance_touchpoints]
-        )
-        #: the scenario's channel numbers (share, richness, load, response time) as arrays per channel
-        self.channels = config.channels.table()
+        self._derive(config)
         self.counters: Counter[str] = Counter()
         self.step_stats: dict[str, float] = {}
         self.referrals_due = 0
@@ -100,6 +90,54 @@ class World:
         self.staff_changes = StaffChanges()
         self.portfolio_counts = np.zeros(0, dtype=np.int64)
         self.portfolio_week = -1
+        self.events = config.events
+        self.timeline: dict[int, Scenario] = {week: config.at_week(week) for week in config.breakpoints()}
+        self.event_log: list[dict[str, object]] = []
+        self.tallies = Tallies(workforce.team, workforce.team_unit)
+
+    def _derive(self, config: Scenario) -> None:
+        """Take the configuration's inputs that the phases read from the world rather than from the scenario."""
+        self.config = config
+        self.params: Parameters = config.parameters
+        self.team_styles, self.traits = team_leaders(config, self.workforce)
+        #: top management's commitment to customer experience: the climate every team works in
+        self.climate = config.organization.executive.cx_commitment
+        segments = [getattr(config.customers.segments, name) for name in SEGMENTS]
+        self.segment_share = np.array([s.share for s in segments])
+        self.segment_value = np.array([s.contract_value for s in segments])
+        self.segment_expectation = np.array([s.expectation for s in segments])
+        j = self.params.journey
+        self.touchpoint_rates = np.array(
+            [j.pre_purchase_touchpoints, j.purchase_touchpoints, j.delivery_touchpoints, j.maintenance_touchpoints]
+        )
+        #: the scenario's channel numbers (share, richness, load, response time, the segments' preferences
+        #: and the escalation channel of each stage) as arrays per channel
+        self.channels = config.channels.table(
+            config.customers.segments.preferences(), escalation=config.policies.channel_escalation
+        )
+
+    def reconfigure(self, config: Scenario) -> None:
+        """Put a new configuration in force mid-run (a timed event) and re-derive what depends on it.
+
+        Besides the inputs of :meth:`_derive`: every seat's capacity (its unit's), the skill ceilings,
+        licence training (the current staff of a unit whose licence is switched on starts training;
+        where it is switched off, training stops) and the feedback delay. Keys that shape what was
+        built at week 0 cannot change (the scenario refuses them, :data:`sim.scenario.schema.FIXED_KEYS`).
+        """
+        before = set(licensed_units(self.config))
+        self._derive(config)
+        w, p = self.workforce, self.params
+        units = config.organization.units
+        w.capacity = np.array([getattr(units, name).capacity for name in UNITS], dtype=float)[w.unit]
+        now = set(licensed_units(config))
+        licensed = np.isin(w.unit, sorted(now))
+        w.skill_ceiling = np.where(licensed, p.training.licence_skill, p.staffing.skill_ceiling)
+        starting = np.isin(w.unit, sorted(now - before)) & w.filled
+        w.training_left[starting] = p.training.licence_weeks
+        w.training_left[np.isin(w.unit, sorted(before - now))] = 0.0
+        if self.week > 1:  # in week 1 the staffing phase counts everyone who starts training
+            self.counters["trainees"] += int(np.count_nonzero(starting))
+        self.feedback.delay = config.policies.feedback_delay_weeks
 
     def seat_trait(self, trait: str) -> np.ndarray:
         """Per seat, the trait of the seat's team leader."""

@@ -1,4 +1,4 @@
-"""A single run: scenario in, tidy results out (time series, summary, manifest, figures)."""
+"""A single run: scenario in, tidy results out (time series, team and segment tables, summary, manifest, figures)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,12 @@ class RunResult:
     timeseries: pd.DataFrame
     summary: dict[str, Any]
     manifest: dict[str, Any]
+    teams: pd.DataFrame
+    segments: pd.DataFrame
 
 
 #: what a run writes into its folder (figures only with ``figures=True``)
-RUN_FILES = ("timeseries.parquet", "summary.json", "manifest.json")
+RUN_FILES = ("timeseries.parquet", "teams.parquet", "segments.parquet", "summary.json", "manifest.json")
 FIGURE_FILES = (
     "kpis.png",
     "satisfaction_by_stage.png",
@@ -74,8 +76,9 @@ def run_scenario(scenario: Scenario, seed: int | None = None, source: str | None
         "model_seconds": round(model_seconds, 4),
         "steps": scenario.steps,
         "warmup": scenario.warmup,
+        "events_applied": model.event_log,
     }
-    return RunResult(scenario, seed, rid, frame, summary, manifest)
+    return RunResult(scenario, seed, rid, frame, summary, manifest, model.team_table(), model.segment_table())
 
 
 def default_out_dir(result: RunResult | Scenario, root: Path = Path("results")) -> Path:
@@ -110,6 +113,8 @@ def write_run(result: RunResult, out_dir: Path, figures: bool = True) -> Path:
         clean_stale_temporaries(parent)
         with staging(parent, out_dir.name) as tmp:
             result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
+            result.teams.to_parquet(tmp / "teams.parquet", index=False)
+            result.segments.to_parquet(tmp / "segments.parquet", index=False)
             write_json(tmp / "summary.json", result.summary)
             write_json(tmp / "manifest.json", result.manifest)
             if figures:

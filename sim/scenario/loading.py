@@ -63,6 +63,24 @@ def validate_scenario(raw: dict[str, Any], source: str, origins: dict[str, str] 
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
+        if err["type"] == "located":
+            ctx = err["ctx"]
+            field = ctx["field"]
+            origin = _origin(field, origins, source)
+            if (
+                field.startswith("events.")
+                and field.endswith(("at", "until"))
+                and origin == source
+                and "steps" in origins
+            ):
+                # the file's event was inside the run until an option shortened it: point at the option
+                raise InputError(
+                    origins["steps"],
+                    "steps",
+                    raw.get("steps"),
+                    f"must cover the scenario's events ({field} = {ctx['value']})",
+                ) from None
+            raise InputError(origin, field, ctx["value"], _located_allowed(ctx)) from None
         loc = [str(p) for p in err["loc"]]
         dotted = ".".join(loc)
         origin = _origin(dotted, origins, source)
@@ -75,9 +93,27 @@ def validate_scenario(raw: dict[str, Any], source: str, origins: dict[str, str] 
         raise InputError(origin, dotted or None, value, allowed_text(err, Scenario)) from None
 
 
+def _located_allowed(ctx: dict[str, Any]) -> str:
+    """What is allowed at a located error (one that names its own field, see :func:`sim.scenario.schema.located`).
+
+    An error found by validating a timed event's span as a whole scenario carries that validation's
+    first error, worded here as any other scenario error.
+    """
+    inner = ctx.get("inner")
+    if inner is None:
+        return ctx["allowed"]
+    if inner["type"] == "located":
+        return _located_allowed(inner["ctx"])
+    where = ".".join(str(p) for p in inner["loc"])
+    allowed = allowed_text(inner, Scenario)
+    return f"{where}: {allowed}" if where and not ctx["field"].endswith(where) else allowed
+
+
 def translate(exc: ValidationError, root: type[BaseModel], source: str) -> InputError:
     """The first error of a pydantic validation of ``root`` as a one-line InputError for ``source``."""
     err = exc.errors()[0]
+    if err["type"] == "located":
+        return InputError(source, err["ctx"]["field"], err["ctx"]["value"], _located_allowed(err["ctx"]))
     dotted = ".".join(str(p) for p in err["loc"])
     return InputError(source, dotted or None, _value(err), allowed_text(err, root))
 
@@ -218,13 +254,13 @@ def _field_at(root: type[BaseModel], loc: list[str]) -> tuple[FieldInfo | None, 
     info: FieldInfo | None = None
     key_next = False
     for part in loc:
-        if key_next:  # a key of a dict field, e.g. a case's name
+        if key_next:  # a key of a dict field (e.g. a case's name) or the index of a list item (an event)
             key_next = False
             continue
         if cls is None or part not in cls.model_fields:
             return None, None
         info = cls.model_fields[part]
-        key_next = typing.get_origin(info.annotation) is dict
+        key_next = typing.get_origin(info.annotation) in (dict, list)
         cls = _section(info.annotation)
     return info, cls
 

@@ -499,6 +499,29 @@ class ServiceParameters(Strict):
         ge=0,
         le=1,
     )
+    escalated_touchpoint_share: float = param(
+        1.0,
+        "share of touchpoints",
+        "Seed 004: a customer whose problem is not solved needs personal service (an effortless transition "
+        "from one channel to another); until the complaint is resolved every contact is taken to be personal.",
+        "With `policies.channel_escalation`, the share of an account's touchpoints that go to the richest channel "
+        "of its stage while the account has an open complaint.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    escalation_resolution_rate: float = param(
+        0.5,
+        "probability",
+        "Seed 004: a complaint handled quickly over a personal channel, and the issue fixed, raises satisfaction "
+        "greatly; that half of such contacts settle the matter is an assumption (between on-the-spot recovery, "
+        "`base_recovery_rate`, and an empowered engaged employee's).",
+        "With `policies.channel_escalation`, the chance that an escalated touchpoint that does not fail settles the "
+        "account's open complaint (the account regains `resolution_boost`).",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
 
 
 class SatisfactionParameters(Strict):
@@ -627,6 +650,15 @@ class JourneyParameters(Strict):
         ge=0,
         le=1,
     )
+    price_win_sensitivity: float = param(
+        2.0,
+        "log-odds per unit of price change",
+        "No seed gives a price elasticity; set equal to `renewal.price_churn_sensitivity`.",
+        "Fall of a deal's win log-odds per unit of `policies.price_change` (a dearer offer wins less often).",
+        assumption=True,
+        ge=0,
+        le=50,
+    )
     project_weeks: float = param(
         16.0, "weeks", "Seed 003: mid-size projects, 1-3 people each.", "Mean delivery project length.", gt=0, le=260
     )
@@ -742,6 +774,17 @@ class RenewalParameters(Strict):
         assumption=True,
         ge=0,
         lt=1,
+    )
+    price_churn_sensitivity: float = param(
+        2.0,
+        "log-odds per unit of relative price rise",
+        "No seed gives a price elasticity; B2B service contracts are sticky, so a 10 % price rise is taken to add "
+        "0.2 to the log-odds of churning at renewal (about 11 % -> 13 % churn).",
+        "Rise of the churn log-odds at renewal per unit of relative price rise since the contract was last priced "
+        "(`policies.price_change`).",
+        assumption=True,
+        ge=0,
+        le=50,
     )
     min_value_factor: float = param(
         0.5,

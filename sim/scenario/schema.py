@@ -7,22 +7,40 @@ overrides in :mod:`sim.scenario.loading`.
 
 from __future__ import annotations
 
+import math
+import numbers
 import types
 import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from sim.scenario.parameters import Parameters, Strict, param
-from sim.vocabulary import CHANNEL_STAGE, CHANNELS, STAGE_CHANNELS, STAGES, STYLES, TRAITS, resolve_traits
+from sim.vocabulary import (
+    CHANNEL_KEYS,
+    CHANNEL_STAGE,
+    CHANNELS,
+    SEGMENTS,
+    STAGE_CHANNELS,
+    STAGES,
+    STYLES,
+    TRAITS,
+    UNITS,
+    resolve_traits,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
 """Scenario and experiment names become folder names: letters, digits, '_', '-' and '.' only."""
 NAME_MAX = 100
 """Longest name: a result folder's name must stay well below the file system's 255 bytes."""
+MAX_PREFERENCE = 100.0
+"""Largest channel preference weight of a segment (a weight is relative: 100 makes a channel all but exclusive)."""
+MAX_EVENTS = 100
+"""Most timed events in a scenario (each span's configuration is validated on load)."""
 
 StyleName = Literal["transformational", "transactional", "laissez_faire", "servant"]
 assert set(typing.get_args(StyleName)) == set(STYLES)
@@ -197,6 +215,33 @@ class Segment(Strict):
     share: float = Field(ge=0, le=1, description="Share of new and initial accounts.")
     contract_value: float = Field(gt=0, le=1e9, description="Annual recurring revenue of a contract (EUR).")
     expectation: float = Field(ge=0, le=1, description="Initial expected quality (0..1).")
+    channel_preference: dict[str, float] = Field(
+        default_factory=dict,
+        description="Weight per channel (`<stage>.<channel>`, e.g. `delivery.face_to_face: 1.5`) that multiplies "
+        "the channel's share of its stage for this segment's touchpoints (renormalised within the stage); a "
+        "channel left out weighs 1.",
+    )
+
+    @field_validator("channel_preference", mode="before")
+    @classmethod
+    def _known_channels(cls, value: Any) -> Any:
+        """Keys are channel keys (``delivery.chat``); weights are numbers from 0 to MAX_PREFERENCE."""
+        if not isinstance(value, dict):
+            return value  # the type check names it
+        out = {}
+        for key, weight in value.items():
+            if key not in CHANNEL_KEYS:
+                raise ValueError(f"unknown channel {key!r}; allowed keys: {', '.join(CHANNEL_KEYS)}")
+            if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not math.isfinite(weight):
+                raise ValueError(f"the weight of {key} must be a number from 0 to {MAX_PREFERENCE:g}")
+            if not 0 <= weight <= MAX_PREFERENCE:
+                raise ValueError(f"the weight of {key} ({weight:g}) is out of range; allowed: 0 to {MAX_PREFERENCE:g}")
+            out[key] = float(weight)
+        return out
+
+    def preference(self) -> np.ndarray:
+        """The weight of every channel of :data:`sim.vocabulary.CHANNELS` (1 where the segment sets none)."""
+        return np.array([self.channel_preference.get(key, 1.0) for key in CHANNEL_KEYS])
 
 
 class Segments(Strict):
@@ -217,6 +262,10 @@ class Segments(Strict):
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"segment shares must add up to 1 (they add up to {total:g})")
         return self
+
+    def preferences(self) -> np.ndarray:
+        """Channel preference weights, one row per segment of :data:`sim.vocabulary.SEGMENTS`."""
+        return np.array([getattr(self, name).preference() for name in SEGMENTS])
 
 
 class Customers(Strict):
@@ -328,11 +377,16 @@ class DeliveryChannels(_StageChannels):
 
 
 class MaintenanceChannels(_StageChannels):
-    """Seed 003: email is the only channel, for tickets."""
+    """Seed 003: email is the only channel, for tickets. The phone carries no share of its own: it takes the
+    tickets that escalate (``policies.channel_escalation``; seed 004: an effortless transition from a
+    self-service channel to personal service). Daft & Lengel 1986 rank the telephone second in richness, after
+    face-to-face; a call is answered at once but, with an upset customer, takes longer than a ticket (an
+    assumption)."""
 
     stage = "maintenance"
 
     email_tickets: ChannelSpec = ChannelSpec(share=1.00, richness=0.30, load=1.00, response_days=1.0)
+    phone: ChannelSpec = ChannelSpec(share=0.00, richness=0.70, load=1.50, response_days=0.1)
 
 
 @dataclass(frozen=True)
@@ -340,7 +394,13 @@ class ChannelTable:
     """A scenario's channel numbers as arrays indexed like :data:`sim.vocabulary.CHANNELS`.
 
     ``first[s]`` is stage s's first channel index and ``cum[s]`` the cumulative shares of its
-    channels but the last (for a searchsorted draw of each touchpoint's channel).
+    channels but the last (for a searchsorted draw of each touchpoint's channel). Where a
+    segment prefers some channels (``customers.segments.<segment>.channel_preference``),
+    ``cum_by_segment[s]`` holds one such row per segment, of the shares times the preferences
+    renormalised within the stage (None while every segment has the stage's own mix).
+    ``drawn[s]`` says whether more than one channel of the stage can carry touchpoints (else every
+    touchpoint takes ``only[s]``, without a draw); ``richest[s]`` is the stage's richest channel,
+    where escalated touchpoints go; ``usable`` marks the channels that can carry touchpoints at all.
     """
 
     share: np.ndarray
@@ -349,6 +409,11 @@ class ChannelTable:
     response_days: np.ndarray
     first: np.ndarray
     cum: tuple[np.ndarray, ...]
+    cum_by_segment: tuple[np.ndarray | None, ...]
+    drawn: np.ndarray
+    only: np.ndarray
+    richest: np.ndarray
+    usable: np.ndarray
 
 
 class Channels(Strict):
@@ -369,17 +434,44 @@ class Channels(Strict):
         channel = CHANNELS[index]
         return getattr(getattr(self, STAGES[channel.stage]), channel.name)
 
-    def table(self) -> ChannelTable:
-        """The numbers as arrays, built once per run so the touchpoint phase stays vectorised."""
+    def table(self, preference: np.ndarray | None = None, escalation: bool = False) -> ChannelTable:
+        """The numbers as arrays, built once per run (and after a timed event) so the touchpoint phase stays vectorised.
+
+        ``preference`` holds the segments' channel weights (segments x channels; all 1 when None);
+        with ``escalation`` the richest channel of each stage can carry touchpoints even without a share.
+        """
         specs = [self.spec(i) for i in range(len(CHANNELS))]
         share = np.array([c.share for c in specs])
+        richness = np.array([c.richness for c in specs])
+        pref = np.ones((len(SEGMENTS), len(CHANNELS))) if preference is None else preference
+        weight = share * pref
+        cum, cum_by_segment, drawn, only, richest = [], [], [], [], []
+        usable = np.zeros(len(CHANNELS), dtype=bool)
+        for s in range(len(STAGES)):
+            idx = np.flatnonzero(s == CHANNEL_STAGE)
+            w = weight[:, idx]
+            positive = (w > 0).any(axis=0)
+            cum.append(np.cumsum(share[idx])[:-1])
+            uniform = bool((pref[:, idx] == 1.0).all())
+            cum_by_segment.append(None if uniform else np.cumsum(w, axis=1)[:, :-1] / w.sum(axis=1, keepdims=True))
+            drawn.append(int(positive.sum()) > 1)
+            only.append(idx[int(np.argmax(positive))])
+            richest.append(idx[int(np.argmax(richness[idx]))])
+            usable[idx] = positive
+            if escalation:
+                usable[richest[-1]] = True
         return ChannelTable(
             share=share,
-            richness=np.array([c.richness for c in specs]),
+            richness=richness,
             load=np.array([c.load for c in specs]),
             response_days=np.array([c.response_days for c in specs]),
             first=np.array([np.flatnonzero(s == CHANNEL_STAGE)[0] for s in range(len(STAGES))]),
-            cum=tuple(np.cumsum(share[s == CHANNEL_STAGE])[:-1] for s in range(len(STAGES))),
+            cum=tuple(cum),
+            cum_by_segment=tuple(cum_by_segment),
+            drawn=np.array(drawn),
+            only=np.array(only),
+            richest=np.array(richest),
+            usable=usable,
         )
 
 
@@ -420,6 +512,73 @@ class Policies(Strict):
         ge=0,
         le=104,
     )
+    channel_escalation: bool = False
+    hiring_freeze: bool = False
+    price_change: float = param(
+        0.0,
+        "share of the list price",
+        "Scenario input (a pricing decision).",
+        "Change of list prices (0.1: 10 % dearer). New contracts are signed at it; a renewal re-prices the contract "
+        "to it and the rise since its last pricing raises churn (`renewal.price_churn_sensitivity`); a dearer offer "
+        "wins fewer deals (`journey.price_win_sensitivity`).",
+        ge=-0.9,
+        le=1,
+    )
+
+
+class Event(Strict):
+    """A timed intervention: scenario keys set from week ``at`` on, to week ``until`` (then the earlier values return).
+
+    ``set`` maps dotted key paths to values, as ``--set`` does; a mapping given for a section is merged
+    into it (``organization.units.delivery: {capacity: 2.4}`` keeps the unit's other settings).
+    """
+
+    at: int = Field(ge=1, le=5200, description="Week the event takes effect (at the start of the week).")
+    set: dict[str, Any] = Field(min_length=1, description="Scenario keys (dotted paths) and their values.")
+    until: int | None = Field(
+        None, ge=1, le=5200, description="Last week of the span; unset: the change lasts to the end of the run."
+    )
+
+    def active(self, week: int) -> bool:
+        """Whether the event's values hold in ``week``."""
+        return self.at <= week and (self.until is None or week <= self.until)
+
+
+#: scenario keys an event cannot change, and why: they shape what is built at week 0 or the run itself
+#: (``*`` stands for every unit)
+FIXED_KEYS: dict[str, str] = {
+    "name": "it names the run",
+    "description": "it describes the run",
+    "seed": "it seeds the run",
+    "steps": "it is the run's horizon",
+    "warmup": "it sets the measured window",
+    "events": "an event cannot schedule events",
+    "organization.units.*.employees": "the seats and their network are built at week 0",
+    "organization.cross_unit_ties": "the collaboration network is built at week 0",
+    "organization.ties_per_employee": "the collaboration network is built at week 0",
+    "organization.rewiring": "the collaboration network is built at week 0",
+    "organization.span_of_control": "the teams are formed at week 0",
+    "customers.accounts": "it is the customer base at week 0",
+    "customers.prospects": "it is the prospect pool at week 0",
+    "customers.maintenance_share": "it shapes the customer base at week 0",
+    "parameters.engagement.settling_rounds": "it is used only to build the initial state",
+    "parameters.staffing.experienced_skill_mean": "it is used only to build the initial state",
+    "parameters.staffing.experienced_skill_sd": "it is used only to build the initial state",
+    "parameters.staffing.experienced_skill_min": "it is used only to build the initial state",
+    "parameters.staffing.experienced_skill_max": "it is used only to build the initial state",
+    "parameters.staffing.initial_tenure_max_weeks": "it is used only to build the initial state",
+    "parameters.satisfaction.initial_satisfaction": "it is used only to build the initial state",
+    "parameters.satisfaction.initial_satisfaction_sd": "it is used only to build the initial state",
+    "parameters.journey.initial_account_age_max_weeks": "it is used only to build the initial state",
+    "parameters.information.initial_knowledge_age_max_weeks": "it is used only to build the initial state",
+    "parameters.information.initial_serving_knowledge_age_max_weeks": "it is used only to build the initial state",
+    "parameters.measurement.nps_window_weeks": "it is the length of the surveyed NPS's running window",
+    "parameters.costs.discount_rate": "it discounts the run's profit as a whole",
+}
+CHANGEABLE = (
+    "an event may set policies, channels, parameters, segments, a unit's capacity, leader or leader_mix, "
+    "organization.meeting_every_weeks and organization.executive"
+)
 
 
 class Scenario(Strict):
@@ -440,6 +599,11 @@ class Scenario(Strict):
     channels: Channels = Channels()
     policies: Policies = Policies()
     parameters: Parameters = Parameters()
+    events: list[Event] = Field(
+        default_factory=list,
+        max_length=MAX_EVENTS,
+        description="Timed interventions: each sets scenario keys from week `at` (to week `until`).",
+    )
 
     @field_validator("warmup")
     @classmethod
@@ -459,6 +623,163 @@ class Scenario(Strict):
         if self.warmup >= self.steps:
             raise ValueError(f"warmup ({self.warmup}) must be shorter than steps ({self.steps})")
         return self
+
+    @model_validator(mode="after")
+    def _every_segment_has_a_channel(self) -> Scenario:
+        """Preferences of 0 on every channel a stage uses would leave a segment's touchpoints nowhere to go."""
+        weights = self.channels.table().share * self.customers.segments.preferences()
+        for k, name in enumerate(SEGMENTS):
+            weight = weights[k]
+            for s, stage in enumerate(STAGES):
+                if not weight[s == CHANNEL_STAGE].sum() > 0:
+                    field = f"customers.segments.{name}.channel_preference"
+                    raise located(
+                        field,
+                        getattr(self.customers.segments, name).channel_preference,
+                        f"leaves the segment no channel in stage {stage} (share x preference is 0 for every channel "
+                        f"of the stage); give one of its channels a positive weight",
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _events_fit(self) -> Scenario:
+        """Each event lies within the run, changes only keys that can change mid-run, and every span is valid."""
+        if self.events:
+            check_events(self)
+        return self
+
+    def breakpoints(self) -> list[int]:
+        """The weeks at which some event starts or ends (its earlier values return), in order."""
+        weeks = {e.at for e in self.events} | {e.until + 1 for e in self.events if e.until is not None}
+        return sorted(w for w in weeks if w <= self.steps)
+
+    def at_week(self, week: int) -> Scenario:
+        """The configuration in force in ``week``: this scenario with the values of every event active then.
+
+        Events apply in the order listed (a later one wins where two set the same key); the result has
+        no events of its own.
+        """
+        return Scenario.model_validate(configuration_at(self, week))
+
+
+def located(field: str, value: Any, allowed: str | None = None, inner: dict[str, Any] | None = None) -> Exception:
+    """A validation error that names its own field (for checks that span sections, such as events).
+
+    ``inner`` is the first error of a nested validation (its allowed values are worded by the loader);
+    else ``allowed`` says what is allowed.
+    """
+    return PydanticCustomError(
+        "located", "{field}: {allowed}", {"field": field, "value": value, "allowed": allowed or "", "inner": inner}
+    )
+
+
+def configuration_at(scenario: Scenario, week: int) -> dict[str, Any]:
+    """The raw mapping of ``scenario`` without events, with the values of the events active in ``week`` put in."""
+    raw = scenario.model_dump(exclude={"events"})
+    for event in scenario.events:
+        if event.active(week):
+            for key, value in event.set.items():
+                put(raw, key, value)
+    return raw
+
+
+def put(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``value`` at a key path of a raw scenario; a mapping is merged into the section already there."""
+    parts = dotted.split(".")
+    node = raw
+    for part in parts[:-1]:
+        child = node.get(part)
+        if isinstance(child, str):  # a leader given as a style name
+            child = {"style": child}
+        if not isinstance(child, dict):
+            child = {}
+        node[part] = child
+        node = child
+    current = node.get(parts[-1])
+    if isinstance(value, dict) and isinstance(current, dict):
+        node[parts[-1]] = deep_merge(current, value)
+    else:
+        node[parts[-1]] = value
+
+
+def _key_problem(dotted: str) -> str | None:
+    """Why an event cannot set this key path (None when it can)."""
+    parts = dotted.split(".")
+    cls: type[BaseModel] | None = Scenario
+    for i, part in enumerate(parts):
+        if cls is None or part not in cls.model_fields:
+            here = ".".join(parts[:i]) or "the top level"
+            keys = ", ".join(cls.model_fields) if cls else "nothing (it is a value, not a section)"
+            return f"no such setting; keys under {here}: {keys}"
+        cls = submodel(cls.model_fields[part])
+    for fixed, why in FIXED_KEYS.items():
+        pattern = fixed.split(".")
+        head = parts[: len(pattern)]
+        if len(head) == len(pattern) and all(p in ("*", q) for p, q in zip(pattern, head, strict=True)):
+            return f"cannot change during a run ({why}); {CHANGEABLE}"
+    return None
+
+
+def _fixed_values(raw: dict[str, Any]) -> dict[str, Any]:
+    """The value of every fixed key path of a raw scenario (``*`` expanded over the units)."""
+    out = {}
+    for fixed in FIXED_KEYS:
+        for path in [fixed.replace("*", unit) for unit in UNITS] if "*" in fixed else [fixed]:
+            node: Any = raw
+            for part in path.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            out[path] = node
+    return out
+
+
+def _culprit(scenario: Scenario, week: int, dotted: str) -> tuple[int, str]:
+    """The event (index) and key whose value at ``week`` set the path of a failure: the last one that touches it."""
+    found, last = None, (0, next(iter(scenario.events[0].set)))
+    for i, event in enumerate(scenario.events):
+        if event.active(week):
+            for key in event.set:
+                if not dotted or key == dotted or dotted.startswith(key + ".") or key.startswith(dotted + "."):
+                    found = (i, key)
+            last = (i, next(iter(event.set)))
+    return found or last
+
+
+def check_events(scenario: Scenario) -> None:
+    """Refuse (a located error) events outside the run, keys that cannot change mid-run, and invalid spans.
+
+    The configuration of every span between two breakpoints is validated as a whole scenario, so a value
+    must be valid for its key and consistent with the rest (a stage's channel shares still add up to 1).
+    """
+    steps = scenario.steps
+    for i, event in enumerate(scenario.events):
+        if event.at > steps:
+            raise located(f"events.{i}.at", event.at, f"out of range; allowed: a week from 1 to steps ({steps})")
+        if event.until is not None and not event.at <= event.until <= steps:
+            raise located(
+                f"events.{i}.until", event.until, f"allowed: a week from the event's at ({event.at}) to steps ({steps})"
+            )
+        for key, value in event.set.items():
+            problem = _key_problem(key)
+            if problem:
+                raise located(f"events.{i}.set.{key}", value, problem)
+    base = _fixed_values(scenario.model_dump(exclude={"events"}))
+    for week in scenario.breakpoints():
+        raw = configuration_at(scenario, week)
+        try:
+            config = Scenario.model_validate(raw)
+        except ValidationError as exc:
+            inner = exc.errors()[0]
+            dotted = ".".join(str(p) for p in inner["loc"])
+            if inner["type"] == "located":
+                dotted = inner["ctx"]["field"]
+            i, key = _culprit(scenario, week, dotted)
+            raise located(f"events.{i}.set.{key}", scenario.events[i].set[key], inner=inner) from None
+        now = _fixed_values(config.model_dump(exclude={"events"}))
+        for path, value in base.items():
+            if now[path] != value:
+                i, key = _culprit(scenario, week, path)
+                why = _key_problem(path)
+                raise located(f"events.{i}.set.{key}", scenario.events[i].set[key], f"would change {path}: {why}")
 
 
 def name_not_only_dots(value: str) -> str:

@@ -23,6 +23,12 @@ def renewal_phase(world: World) -> None:
     by the factor 1 + expansion_rate * (S - S0) / (1 - S0) clipped to [min_value_factor,
     max_value_factor], S0 = ``neutral_satisfaction`` (expansion above S0, contraction below) —
     the source of net revenue retention.
+
+    Prices (``policies.price_change``, a timed event or a scenario's lever): a renewal also
+    re-prices the contract from the list price at which it was last priced (``price_level``,
+    1 + the price change then) to today's, and the relative rise ``rise`` = today's level / the
+    contract's - 1 adds ``price_churn_sensitivity * rise`` to the churn log-odds. A churned
+    account is counted for the team of its server and for its segment (:mod:`sim.model.tallies`).
     """
     acc = world.accounts
     r = world.params.renewal
@@ -31,8 +37,11 @@ def renewal_phase(world: World) -> None:
     if not due.size:
         return
     sat = acc.satisfaction[due]
-    p_churn = 1.0 / (1.0 + np.exp(-(r.churn_intercept - r.churn_slope * sat)))
+    level = 1.0 + world.config.policies.price_change
+    rise = level / acc.price_level[due] - 1.0
+    p_churn = 1.0 / (1.0 + np.exp(-(r.churn_intercept - r.churn_slope * sat + r.price_churn_sensitivity * rise)))
     churn = world.rng.random(due.size) < p_churn
+    world.tallies.renewals(world, due, churn)
     gone, stay = due[churn], due[~churn]
     acc.stage[gone] = CHURNED
     acc.stage_since[gone] = t
@@ -43,5 +52,6 @@ def renewal_phase(world: World) -> None:
     world.counters["renewals"] += stay.size
     change = r.expansion_rate * (acc.satisfaction[stay] - r.neutral_satisfaction) / (1.0 - r.neutral_satisfaction)
     factor = np.clip(1.0 + change, r.min_value_factor, r.max_value_factor)
-    acc.contract_value[stay] *= factor
+    acc.contract_value[stay] *= factor * (1.0 + rise[~churn])
+    acc.price_level[stay] = level
     acc.contract_end[stay] += world.params.journey.contract_weeks

@@ -25,8 +25,9 @@ def staffing_phase(world: World) -> None:
 
     Weekly quit hazard = base * exp(s * (e0 - engagement)), e0 = ``quit_reference_engagement``
     (Harter et al. 2002: engagement and turnover). A vacancy is filled each week with probability
-    1 / hiring delay. A new hire brings a fresh disposition and service orientation (raised by
-    recruiting for attitude, seed 004), new-hire skill, and knows nothing about the seat's accounts.
+    1 / hiring delay, and not at all during a hiring freeze (``policies.hiring_freeze``). A new
+    hire brings a fresh disposition and service orientation (raised by recruiting for attitude,
+    seed 004), new-hire skill, and knows nothing about the seat's accounts.
     """
     w = world.workforce
     sp_ = world.params.staffing
@@ -39,6 +40,8 @@ def staffing_phase(world: World) -> None:
     draws = rng.random(w.size)
     quits = w.filled & (draws < hazard)
     fill_p = 1.0 if sp_.hiring_delay_weeks <= 0 else 1.0 / sp_.hiring_delay_weeks
+    if world.config.policies.hiring_freeze:  # vacancies stay open (the draws are made all the same)
+        fill_p = 0.0
     hires = ~w.filled & (draws < fill_p)
     nq, nh = int(quits.sum()), int(hires.sum())
     world.counters["quits"] += nq

@@ -6,7 +6,12 @@ many in pre-purchase, face-to-face and email in purchase, face-to-face and chat 
 email tickets in maintenance (:data:`sim.vocabulary.CHANNELS`). Sales serves the first two
 stages, delivery the third, the application-maintenance (support) team the fourth. Each
 channel's share of its stage, richness, load and response time are scenario input
-(``channels:``), read from the world's channel table (:class:`sim.scenario.schema.ChannelTable`).
+(``channels:``), and so is each segment's preference for channels (seed 001: customers expect
+to meet companies over the channels of their choice), read from the world's channel table
+(:class:`sim.scenario.schema.ChannelTable`). With ``policies.channel_escalation`` a customer
+whose problem is still open is served over the richest channel of the stage — the phone for
+maintenance tickets (seed 004: an effortless transition from one channel to another when the
+customer needs personal service).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.account_teams import random_colleagues
-from sim.model.complaints import open_complaints
+from sim.model.complaints import open_complaints, release_complaints
 from sim.model.grouping import groups
 from sim.vocabulary import (
     DELIVERY_STAGE,
@@ -41,6 +46,7 @@ class Touchpoints:
     account: np.ndarray
     stage: np.ndarray
     channel: np.ndarray
+    escalated: np.ndarray  # routed to the stage's richest channel because the account has an open complaint
     server: np.ndarray
     stand_in: np.ndarray
     quality: np.ndarray
@@ -65,7 +71,11 @@ def touchpoint_phase(world: World) -> Touchpoints:
     """Every account meets the company; capacity-limited employees serve it.
 
     Each account in a stage has a Poisson number of touchpoints at its stage's rate, over a
-    channel drawn from the stage's channel mix. The account's team member in the responsible
+    channel drawn from the stage's channel mix as its segment weighs it. With channel
+    escalation, a share ``service.escalated_touchpoint_share`` of the touchpoints of an account
+    with an open complaint goes to the stage's richest channel instead (seed 004: an effortless
+    transition to personal service), and one that does not fail settles the complaint with
+    probability ``service.escalation_resolution_rate``. The account's team member in the responsible
     unit serves it; a vacant seat is covered by a random colleague of the unit (a stand-in who
     knows only what the unit has heard); a unit with nobody left cannot answer at all (an
     unrecovered failure). Perceived quality::
@@ -93,6 +103,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
     ch = world.channels
     t = world.week
     account, stage, channel = _draw_touchpoints(world)
+    escalated = _escalate(world, account, stage, channel)
     touched, starts, counts = groups(account)
     n = account.size
     unit = STAGE_UNIT[stage]
@@ -165,6 +176,8 @@ def touchpoint_phase(world: World) -> Touchpoints:
     cause = shortfall.argmax(axis=0)
 
     acc.last_failure[account[failed]] = t
+    if escalated.any():
+        _settle_escalations(world, account[escalated & served & ~failed])
     complaint = unrecovered & served
     world.counters["complaints"] += open_complaints(acc, w, account[complaint], server[complaint])
     _learn_from_touchpoints(world, account, unit, stand_in, served, t)
@@ -174,6 +187,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
         account=account,
         stage=stage,
         channel=channel,
+        escalated=escalated,
         server=server,
         stand_in=stand_in,
         quality=quality,
@@ -197,7 +211,10 @@ def _draw_touchpoints(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     Each account in stage s has Poisson(rate_s) touchpoints. Drawn the equivalent way (Poisson
     splitting): a Poisson(n_s * rate_s) total per stage, each touchpoint given to one of the
     stage's n_s accounts uniformly at random — fewer draws than one Poisson per account. Each
-    touchpoint's channel is drawn from its stage's channel mix.
+    touchpoint's channel is drawn from its stage's channel mix: the shares times the segment's
+    preferences, renormalised within the stage (one uniform draw, compared with the cumulative
+    weights of the account's segment). A stage where only one channel can carry touchpoints
+    needs no draw.
     """
     acc, rng, ch = world.accounts, world.rng, world.channels
     stage = acc.stage[: acc.n]
@@ -207,10 +224,18 @@ def _draw_touchpoints(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         if not members.size or rate <= 0:
             continue
         k = rng.poisson(rate * members.size)
-        accounts.append(members[rng.integers(0, members.size, k)])
+        who = members[rng.integers(0, members.size, k)]
+        accounts.append(who)
         stages.append(np.full(k, s))
-        cum = ch.cum[s]
-        offset = np.searchsorted(cum, rng.random(k), side="right") if cum.size else np.zeros(k, dtype=np.int64)
+        if not ch.drawn[s]:
+            channels.append(np.full(k, ch.only[s]))
+            continue
+        u = rng.random(k)
+        by_segment = ch.cum_by_segment[s]
+        if by_segment is None:
+            offset = np.searchsorted(ch.cum[s], u, side="right")
+        else:  # the number of cumulative weights of the account's segment at or below u
+            offset = (u[:, None] >= by_segment[acc.segment[who]]).sum(axis=1)
         channels.append(ch.first[s] + offset)
     if not accounts:
         empty = np.zeros(0, dtype=np.int64)
@@ -218,6 +243,38 @@ def _draw_touchpoints(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     account = np.concatenate(accounts)
     order = np.argsort(account, kind="stable")
     return account[order], np.concatenate(stages)[order], np.concatenate(channels)[order]
+
+
+def _escalate(world: World, account: np.ndarray, stage: np.ndarray, channel: np.ndarray) -> np.ndarray:
+    """Route touchpoints of accounts with an open complaint to the stage's richest channel (in place).
+
+    Only with ``policies.channel_escalation``; a share ``service.escalated_touchpoint_share`` of
+    them (all by default, without a draw). Returns which touchpoints were escalated.
+    """
+    if not world.config.policies.channel_escalation:
+        return np.zeros(account.size, dtype=bool)
+    escalated = world.accounts.open_complaint[account]
+    share = world.params.service.escalated_touchpoint_share
+    if share < 1.0:
+        escalated &= world.rng.random(account.size) < share
+    channel[escalated] = world.channels.richest[stage[escalated]]
+    return escalated
+
+
+def _settle_escalations(world: World, accounts: np.ndarray) -> None:
+    """An escalated touchpoint that goes well settles the account's complaint on the spot.
+
+    Each does so with probability ``service.escalation_resolution_rate`` (seed 004: a complaint
+    handled quickly, and the issue fixed, raises satisfaction greatly); the account regains
+    ``service.resolution_boost`` as when an escalation is resolved later (phase 4).
+    """
+    acc, sv = world.accounts, world.params.service
+    settled = np.unique(accounts[world.rng.random(accounts.size) < sv.escalation_resolution_rate])
+    settled = settled[acc.open_complaint[settled]]
+    if settled.size:
+        release_complaints(acc, world.workforce, settled)
+        acc.satisfaction[settled] = np.minimum(1.0, acc.satisfaction[settled] + sv.resolution_boost)
+        world.counters["complaints_resolved"] += settled.size
 
 
 def _learn_from_touchpoints(

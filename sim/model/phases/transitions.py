@@ -53,7 +53,8 @@ def transition_phase(world: World) -> None:
     * Prospect -> purchase: weekly probability logistic in the pre-purchase experience and the
       company's reputation (word of mouth); prospects also go cold at a constant rate.
     * Purchase -> delivery (won) or lost: a deal is decided at ``close_rate`` a week and won
-      with a probability logistic in the purchase experience. A won deal signs an annual
+      with a probability logistic in the purchase experience, lower at a higher price
+      (``journey.price_win_sensitivity`` x ``policies.price_change``). A won deal signs an annual
       contract and is handed from sales to delivery (see :func:`sim.model.phases.diffusion.handoff`).
     * Delivery -> maintenance: when the project ends the account passes to a support engineer,
       without a transfer meeting (seed 003 names none at this step).
@@ -88,7 +89,9 @@ def transition_phase(world: World) -> None:
         u = rng.random((2, deals.size))  # two uniform draws per deal: decided, then won
         decided = u[0] < j.close_rate
         p_win = _sigmoid(
-            _logit(j.win_rate) + j.win_satisfaction_slope * (acc.satisfaction[deals] - j.experience_reference)
+            _logit(j.win_rate)
+            + j.win_satisfaction_slope * (acc.satisfaction[deals] - j.experience_reference)
+            - j.price_win_sensitivity * world.config.policies.price_change
         )
         won = deals[decided & (u[1] < p_win)]
         lost = deals[decided & (u[1] >= p_win)]
@@ -117,12 +120,14 @@ def transition_phase(world: World) -> None:
 
 
 def _sign(world: World, rows: np.ndarray) -> None:
-    """A won deal signs an annual contract (its project starts with the week's other projects)."""
+    """A won deal signs an annual contract at today's list price (its project starts with the week's other projects)."""
     acc, rng, t = world.accounts, world.rng, world.week
     j = world.params.journey
-    acc.contract_value[rows] = world.segment_value[acc.segment[rows]] * rng.lognormal(
-        0.0, j.contract_value_spread, rows.size
+    level = 1.0 + world.config.policies.price_change
+    acc.contract_value[rows] = (
+        world.segment_value[acc.segment[rows]] * rng.lognormal(0.0, j.contract_value_spread, rows.size) * level
     )
+    acc.price_level[rows] = level
     acc.contract_end[rows] = t + j.contract_weeks
     world.counters["wins"] += rows.size
 
