@@ -192,19 +192,31 @@ class Organization(Strict):
 
 
 class Segment(Strict):
-    """A customer segment (seed 001 personas): its share, contract value and expectations."""
+    """A customer segment (seed 001 personas): its share, contract value, expectations and market."""
 
-    share: float = Field(ge=0, le=1, description="Share of new and initial accounts.")
+    share: float = Field(ge=0, le=1, description="Share of the initial accounts and prospects.")
     contract_value: float = Field(gt=0, le=1e9, description="Annual recurring revenue of a contract (EUR).")
     expectation: float = Field(ge=0, le=1, description="Initial expected quality (0..1).")
+    market_potential: int = param(
+        ...,
+        "accounts",
+        "Bass 1969: a finite market potential M. No seed gives the size of the case company's market; the "
+        "defaults are about 3.3 times the segment's initial customers, so that the baseline wins about as many "
+        "customers a year as it loses.",
+        "Accounts of the segment that could ever be customers (M): customers, the pipeline, accounts that "
+        "ended within `market.return_weeks`, and those still in the market.",
+        assumption=True,
+        ge=0,
+        le=100_000_000,
+    )
 
 
 class Segments(Strict):
     """Small, mid-market and enterprise accounts (seed 003: the case company serves mid-size firms)."""
 
-    small: Segment = Segment(share=0.35, contract_value=20_000, expectation=0.65)
-    mid_market: Segment = Segment(share=0.5, contract_value=60_000, expectation=0.7)
-    enterprise: Segment = Segment(share=0.15, contract_value=200_000, expectation=0.75)
+    small: Segment = Segment(share=0.35, contract_value=20_000, expectation=0.65, market_potential=700)
+    mid_market: Segment = Segment(share=0.5, contract_value=60_000, expectation=0.7, market_potential=1_000)
+    enterprise: Segment = Segment(share=0.15, contract_value=200_000, expectation=0.75, market_potential=300)
 
     @model_validator(mode="before")
     @classmethod
@@ -233,6 +245,16 @@ class Customers(Strict):
         le=1,
     )
     segments: Segments = Segments()
+
+    @model_validator(mode="after")
+    def _market_holds_the_start(self) -> Customers:
+        total = sum(getattr(self.segments, name).market_potential for name in type(self.segments).model_fields)
+        if total < self.accounts + self.prospects:
+            raise ValueError(
+                f"the segments' market_potential ({total:,} accounts in all) is smaller than the initial accounts "
+                f"and prospects ({self.accounts + self.prospects:,})"
+            )
+        return self
 
 
 class ChannelSpec(Strict):
