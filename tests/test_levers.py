@@ -108,7 +108,8 @@ def simulate(name: str, seed: int) -> Run:
         model.step()
         # drift only raises a multiplier below 1 (and leaves 1 alone), so every fall is a fix
         fixes.append(int((world.process_multiplier < before).sum()))
-        skill.append([w.skill[(w.unit == u) & w.filled].mean() for u in range(N_UNITS)])
+        staffed = [(w.unit == u) & w.filled for u in range(N_UNITS)]  # a unit may be left with nobody
+        skill.append([w.skill[m].mean() if m.any() else np.nan for m in staffed])
         hired = w.filled & (w.hired_at == model.steps)
         hire_orientation += w.orientation[hired].tolist()
         hire_disposition += w.disposition[hired].tolist()

@@ -445,9 +445,11 @@ class ServiceParameters(Strict):
         0.4,
         "quality per unit of time shortfall",
         "Oliva & Sterman 2001: service quality rises with the time given per order relative to the time the "
-        "work requires; calibrated so that a sustained overload costs about as much quality as before corners "
-        "were cut.",
+        "work requires. No source gives the size: a touchpoint given 80 % of the time it requires loses 0.08, "
+        "what a server 0.36 less engaged loses (`engagement_weight`); twice the overtime penalty, since cutting "
+        "corners is what erodes quality in Oliva & Sterman.",
         "Quality lost per unit of (1 - time given / time required) at a touchpoint.",
+        assumption=True,
         ge=0,
         le=2,
     )

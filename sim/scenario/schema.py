@@ -201,8 +201,8 @@ class Segment(Strict):
         ...,
         "accounts",
         "Bass 1969: a finite market potential M. No seed gives the size of the case company's market; the "
-        "defaults are about 3.3 times the segment's initial customers, so that the baseline wins about as many "
-        "customers a year as it loses.",
+        "defaults are three times the segment's share of the 600 initial customers, so that the baseline wins "
+        "about as many customers a year as it loses (about 72 a year).",
         "Accounts of the segment that could ever be customers (M): customers, the pipeline, accounts that "
         "ended within `market.return_weeks`, and those still in the market.",
         assumption=True,
@@ -214,9 +214,9 @@ class Segment(Strict):
 class Segments(Strict):
     """Small, mid-market and enterprise accounts (seed 003: the case company serves mid-size firms)."""
 
-    small: Segment = Segment(share=0.35, contract_value=20_000, expectation=0.65, market_potential=700)
-    mid_market: Segment = Segment(share=0.5, contract_value=60_000, expectation=0.7, market_potential=1_000)
-    enterprise: Segment = Segment(share=0.15, contract_value=200_000, expectation=0.75, market_potential=300)
+    small: Segment = Segment(share=0.35, contract_value=20_000, expectation=0.65, market_potential=630)
+    mid_market: Segment = Segment(share=0.5, contract_value=60_000, expectation=0.7, market_potential=900)
+    enterprise: Segment = Segment(share=0.15, contract_value=200_000, expectation=0.75, market_potential=270)
 
     @model_validator(mode="before")
     @classmethod
