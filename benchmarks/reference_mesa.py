@@ -6,7 +6,8 @@ subclasses with per-agent methods, ``AgentSet.shuffle_do`` scheduling, scalar dr
 ``model.rng`` and per-agent dicts and lists — as a yardstick for performance and a readable
 statement of the rules. It covers the core-rules configuration (:func:`core_rules_scenario`):
 every account is a maintenance customer served by its support team member over email tickets,
-with no new business, no quits, no learning, no service failures and no training.
+with no new business, no quits, no learning, no service failures, no training and no corner cutting
+(service standards stay at the time the work requires).
 
 One week (``t`` = ``model.steps``), in the real model's phase order:
 
@@ -49,9 +50,10 @@ def core_rules_scenario(
 ) -> Scenario:
     """The baseline company with everything outside the core rules switched off.
 
-    All accounts in maintenance and no prospects; no marketing inflow, new projects or
-    referrals; no quits, learning or service failures; no licence training or CX incentives; no
-    surveys, so no reports and no process fixes.
+    All accounts in maintenance and no prospects; no arrivals from the market (Bass innovation
+    and imitation 0) and no new projects; no quits, learning or service failures; no corner cutting
+    (so no eroding service standards); no licence training or CX incentives; no surveys, so no
+    reports and no process fixes.
     """
     sales, delivery, support = employees
     overrides = {
@@ -74,10 +76,10 @@ def core_rules_scenario(
             "survey_coverage": 0.0,
         },
         "parameters": {
-            "journey": {"marketing_inflow": 0.0, "new_project_rate": 0.0},
-            "word_of_mouth": {"referral_rate": 0.0},
+            "journey": {"new_project_rate": 0.0},
+            "market": {"innovation": 0.0, "imitation": 0.0},
             "staffing": {"base_quit_rate": 0.0, "learning_rate": 0.0},
-            "service": {"base_failure_rate": 0.0},
+            "service": {"base_failure_rate": 0.0, "corner_cutting": 0.0},
         },
     }
     return Scenario.model_validate(deep_merge(Scenario().model_dump(), overrides))
@@ -89,12 +91,13 @@ def _check_core_rules(sc: Scenario) -> None:
     outside = {
         "customers.maintenance_share": sc.customers.maintenance_share != 1.0,
         "customers.prospects": sc.customers.prospects != 0,
-        "parameters.journey.marketing_inflow": p.journey.marketing_inflow != 0,
+        "parameters.market.innovation": p.market.innovation != 0,
+        "parameters.market.imitation": p.market.imitation != 0,
         "parameters.journey.new_project_rate": p.journey.new_project_rate != 0,
-        "parameters.word_of_mouth.referral_rate": p.word_of_mouth.referral_rate != 0,
         "parameters.staffing.base_quit_rate": p.staffing.base_quit_rate != 0,
         "parameters.staffing.learning_rate": p.staffing.learning_rate != 0,
         "parameters.service.base_failure_rate": p.service.base_failure_rate != 0,
+        "parameters.service.corner_cutting": p.service.corner_cutting != 0,
         "policies (licences, cx_incentives)": pol.licence_to_sell or pol.licence_to_deliver or pol.cx_incentives,
         "policies.survey_coverage": pol.survey_coverage != 0,
         # the executive's commitment at the reference level adds nothing to engagement

@@ -32,7 +32,7 @@ SOBOL = {"parameters": 8, "N": 256, "replications": 5}
 
 
 def sized_scenario(employees: int, accounts: int, steps: int = 156, seed: int = 1):
-    """The baseline company scaled: units in proportion, prospects and marketing with the accounts."""
+    """The baseline company scaled: units in proportion, prospects and each segment's market with the accounts."""
     from sim.scenario.schema import Scenario
 
     raw = Scenario().model_dump(mode="json")
@@ -41,7 +41,8 @@ def sized_scenario(employees: int, accounts: int, steps: int = 156, seed: int = 
         units[name]["employees"] = max(1, round(employees * share))
     raw["customers"]["accounts"] = accounts
     raw["customers"]["prospects"] = round(80 * accounts / 600)
-    raw["parameters"]["journey"]["marketing_inflow"] = 2.2 * accounts / 600
+    for segment in raw["customers"]["segments"].values():
+        segment["market_potential"] = round(segment["market_potential"] * accounts / 600)
     raw.update(steps=steps, seed=seed)
     return Scenario.model_validate(raw)
 

@@ -43,9 +43,9 @@ CASES = [
     Case(
         "infinite-number",
         ["s.yaml"],
-        {"s.yaml": BASE + "parameters: {journey: {marketing_inflow: .inf}}\n"},
+        {"s.yaml": BASE + "parameters: {market: {innovation: .inf}}\n"},
         source="s.yaml",
-        path="parameters.journey.marketing_inflow",
+        path="parameters.market.innovation",
         value="inf",
         needles=("finite number",),
     ),

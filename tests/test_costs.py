@@ -59,7 +59,7 @@ def test_licences_add_the_training_cost_once_per_trainee() -> None:
 
 
 def test_new_hires_into_a_licensed_unit_train_and_cost_their_hiring() -> None:
-    df = frame(policies={"licence_to_deliver": True, "recruit_for_attitude": True})
+    df = frame(4, policies={"licence_to_deliver": True, "recruit_for_attitude": True})  # a seed with hires
     assert df["trainees"].iloc[0] == 12 + 8  # the delivery and support staff at the start
     assert df["hires"].sum() > 0
     assert df["trainees"].iloc[1:].sum() <= df["hires"].iloc[1:].sum()
@@ -165,7 +165,7 @@ def test_customer_lifetime_value_follows_gupta_lehmann_stuart(all_on) -> None:
 
 
 def test_no_customers_leave_no_revenue_and_an_undefined_lifetime_value() -> None:
-    empty = small_scenario(customers={"accounts": 0, "prospects": 0}, parameters={"journey": {"marketing_inflow": 0.0}})
+    empty = small_scenario(customers={"accounts": 0, "prospects": 0}, parameters={"market": {"innovation": 0.0}})
     s = summarise(run_model(empty, 1))
     assert s["revenue_per_year"] == 0
     assert s["profit_per_year"] < 0  # the staff is still paid

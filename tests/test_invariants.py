@@ -72,6 +72,11 @@ def check_state(model: CXModel) -> None:
     assert counts[CHURNED] == ended["churned"]
     assert counts[LOST] == ended["deals_lost"] + ended["prospects_gone_cold"]
     assert model.summary_state()["by_stage"] == counts.tolist()
+    # the market holds the accounts in the journey and those that ended within its return delay
+    back = max(1, sc.parameters.market.return_weeks)
+    ended_at = acc.ended_at[:n]
+    held = (stage[:n] < CHURNED) | ((stage[:n] >= CHURNED) & (model.steps < ended_at + back))
+    assert model.world.market.taken.tolist() == np.bincount(acc.segment[:n][held], minlength=3).tolist()
     # every customer has a renewal ahead (none is past its contract end without a decision)
     cust = acc.customers()[:n]
     assert (acc.contract_end[:n][cust] > model.steps).all()
@@ -198,7 +203,7 @@ def test_an_outcome_with_nothing_to_measure_is_undefined_not_zero():
     assert summary["nps"] is not None and summary["mean_satisfaction"] is not None
     empty = scenario(steps=10, warmup=0, customers={"accounts": 0, "prospects": 0})
     empty = empty.model_copy(update={"parameters": empty.parameters.model_copy(deep=True)})
-    empty.parameters.journey.marketing_inflow = 0.0
+    empty.parameters.market.innovation = 0.0  # nobody arrives from the market (no customers: no word of mouth)
     none = summarise(CXModel(empty, rng=3, collect=False).run())
     for key in ("annual_churn_rate", "nps", "mean_satisfaction", "failure_rate", "recovery_rate"):
         assert none[key] is None, key

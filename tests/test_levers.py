@@ -3,9 +3,10 @@
 ``tests/test_mechanisms.py`` covers leadership style, cross-unit ties, empowerment, understaffing and
 the handoff policies; this module covers the other levers of the scenario schema: the feedback
 delay, survey coverage, the licence to sell, the licence to deliver, CX incentives, recruiting
-for attitude and the meeting cadence. Each test follows one lever's chain link by link — the
-proximate mechanism first, then what it moves downstream — and stops where the downstream
-effect is lost in the noise of a small company's year; the docstrings name those links.
+for attitude, the meeting cadence and staffing (through overload and service standards). Each
+test follows one lever's chain link by link — the proximate mechanism first, then what it moves
+downstream — and stops where the downstream effect is lost in the noise of a small company's
+year; the docstrings name those links.
 
 The small company of ``conftest.SMALL`` (30 employees, 150 accounts) runs 52 weeks, 8 of them
 warm-up, at 16 seeds per arm. Both arms of a comparison use the same seeds (common random
@@ -67,6 +68,7 @@ ARMS: dict[str, dict[str, Any]] = {
     "high_turnover_attitude": {**HIGH_TURNOVER, "policies": {"recruit_for_attitude": True}},
     "meetings_weekly": {"organization": {"meeting_every_weeks": 1}},
     "meetings_every_8_weeks": {"organization": {"meeting_every_weeks": 8}},
+    "half_service_staff": {"organization": {"units": {"delivery": {"employees": 6}, "support": {"employees": 4}}}},
 }
 
 
@@ -112,7 +114,8 @@ def simulate(name: str, seed: int) -> Run:
         model.step()
         # drift only raises a multiplier below 1 (and leaves 1 alone), so every fall is a fix
         fixes.append(int((world.process_multiplier < before).sum()))
-        skill.append([w.skill[(w.unit == u) & w.filled].mean() for u in range(N_UNITS)])
+        staffed = [(w.unit == u) & w.filled for u in range(N_UNITS)]  # a unit may be left with nobody
+        skill.append([w.skill[m].mean() if m.any() else np.nan for m in staffed])
         hired = w.filled & (w.hired_at == model.steps)
         hire_orientation += w.orientation[hired].tolist()
         hire_disposition += w.disposition[hired].tolist()
@@ -385,3 +388,31 @@ def test_weekly_meetings_keep_information_fresher():
     weekly, rare = "meetings_weekly", "meetings_every_8_weeks"
     assert_lower(weekly, rare, outcome("mean_info_age_weeks"), "information age", MECHANISM)
     assert_lower(weekly, rare, outcome("stale_share"), "stale share", MECHANISM)
+
+
+# ---------------------------------------------------------------------------------------------
+# staffing: fewer people for the same accounts -> utilisation -> corners cut (time given per
+# touchpoint) and eroded service standards -> touchpoint quality -> satisfaction, NPS, churn;
+# utilisation -> engagement (a hindrance demand) and exhaustion -> quits
+
+
+def test_halving_service_staff_overloads_people_erodes_standards_and_drives_quits():
+    """Half the delivery and support people for the same accounts: each person's utilisation rises
+    above capacity; they give each touchpoint less of the time it requires, and their unit's
+    service standard erodes toward what they give (Oliva & Sterman 2001). Delivery and maintenance
+    touchpoints are worse and those customers less satisfied, so NPS falls and churn rises.
+    Overload is a hindrance demand that lowers engagement and an exhaustion that raises the quit
+    hazard (job demands-resources, Bakker & Demerouti 2007): employee turnover rises."""
+    low, high = "baseline", "half_service_staff"
+    warmup = small_scenario().warmup
+    for unit in ("delivery", "support"):
+        assert_higher(low, high, mean_after(f"utilisation.{unit}"), f"{unit} utilisation", MECHANISM)
+        assert_lower(high, low, mean_after(f"time_given.{unit}"), f"{unit} time given", MECHANISM)
+        assert_lower(high, low, mean_after(f"service_standard.{unit}"), f"{unit} standard", MECHANISM)
+        assert_lower(high, low, mean_after(f"engagement.{unit}"), f"{unit} engagement", DOWNSTREAM)
+    for stage in STAGES[2:]:
+        assert_lower(high, low, stage_quality(stage, warmup), f"{stage} quality", MECHANISM)
+        assert_lower(high, low, mean_after(f"satisfaction.{stage}"), f"{stage} satisfaction", MECHANISM)
+    assert_lower(high, low, outcome("nps"), "NPS", DOWNSTREAM)
+    assert_higher(low, high, outcome("annual_churn_rate"), "churn", DOWNSTREAM)
+    assert_higher(low, high, outcome("employee_turnover_rate"), "employee turnover", DOWNSTREAM)

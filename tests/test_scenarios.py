@@ -133,12 +133,12 @@ def test_scenario_types_are_strict(tmp_path, text, field, needle):
 def test_plain_yaml_values_and_set_overrides_still_read_as_meant(tmp_path):
     sc = _load_text(
         tmp_path,
-        "customers: {accounts: 1_000}\nparameters: {journey: {marketing_inflow: 1e1}}\npolicies: {empowerment: true}\n",
+        "customers: {accounts: 1_000}\nparameters: {market: {imitation: 1e1}}\npolicies: {empowerment: true}\n",
         "policies.user_stories=true",
         "organization.cross_unit_ties=0.2",
         "customers.prospects=90",
     )
-    assert sc.customers.accounts == 1000 and sc.parameters.journey.marketing_inflow == 10.0
+    assert sc.customers.accounts == 1000 and sc.parameters.market.imitation == 10.0
     assert sc.policies.empowerment is True and sc.policies.user_stories is True
     assert sc.organization.cross_unit_ties == 0.2 and sc.customers.prospects == 90
     with pytest.raises(InputError, match="true or false"):

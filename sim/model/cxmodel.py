@@ -5,12 +5,12 @@ Scheduling (one step = one week; ODD "Process overview and scheduling")::
     0 interventions  timed events take effect (the scenario's ``events``)
     1 leadership     leaders act on delayed survey feedback (process fixes)
     2 engagement     job demands-resources; then staffing (quits, hires) and skill growth
-    3 touchpoints    accounts meet capacity-limited employees over their stage's channels
+    3 touchpoints    accounts meet capacity-limited employees over their stage's channels; standards adapt
     4 satisfaction   expectation-disconfirmation; complaint resolution
     5 diffusion      customer news spreads between people, units and meetings
-    6 transitions    prospects arrive and convert, deals close, projects complete
+    6 transitions    prospects arrive from the market (Bass) and convert, deals close, projects complete
     7 renewal        contracts end: renew (re-priced) or churn
-    8 word of mouth  referrals and reputation
+    8 word of mouth  reputation (how far customers' word of mouth carries into the market)
     9 measurement    surveys, NPS and why; KPIs recorded
 
 The phases act on a :class:`~sim.model.world.World` (the state stores); the model owns it, steps

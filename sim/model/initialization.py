@@ -40,6 +40,7 @@ def build_world(config: Scenario, rng: np.random.Generator) -> World:
     _add_initial_customers(world, cust.accounts)
     add_prospects(world, cust.prospects)
     acc = world.accounts
+    world.market.enter(acc.segment[: acc.n])
     prom, det = promoter_detractor(acc.satisfaction, world.params.measurement)
     c = acc.customers()
     world.reputation = float(((prom & c).sum() - (det & c).sum()) / max(1, c.sum()))

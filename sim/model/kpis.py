@@ -52,6 +52,8 @@ EVENT_COUNTERS = (
     "fixes",
     "fixes_targeted",
     "events_applied",
+    "arrivals",
+    "market_returns",
 )
 
 #: running cost components (EUR per week; see :func:`costs_of_week`)
@@ -84,6 +86,8 @@ def kpi_columns() -> list[str]:
     cols += ["news_reached", "news_delay_sum", "stand_in_share"]
     cols += ["process_multiplier", *(f"process_multiplier.{CAUSES[c]}" for c in FIXABLE), "cx_bonus_share"]
     cols += ["revenue", *(f"cost.{c}" for c in COST_COMPONENTS), "costs_running", "costs_one_off", "costs", "profit"]
+    cols += [*(f"service_standard.{u}" for u in UNITS), *(f"time_given.{u}" for u in UNITS)]
+    cols += ["market_remaining", "adoption_share"]
     return cols
 
 
@@ -208,6 +212,16 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
     row[_AT["costs_one_off"]] = one_off
     row[_AT["costs"]] = running + one_off
     row[_AT["profit"]] = row[_AT["revenue"]] - (running + one_off)
+    row[_AT[f"service_standard.{UNITS[0]}"] : _AT[f"service_standard.{UNITS[0]}"] + _NU] = world.service_standard
+    given = np.bincount(tp_unit, weights=tp.time_given, minlength=_NU)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        row[_AT[f"time_given.{UNITS[0]}"] : _AT[f"time_given.{UNITS[0]}"] + _NU] = np.where(
+            tp_by_unit > 0, given / tp_by_unit, np.nan
+        )
+    market = world.market
+    row[_AT["market_remaining"]] = market.remaining().sum()
+    potential = market.potential.sum()
+    row[_AT["adoption_share"]] = n_cust / potential if potential else np.nan
     return row
 
 

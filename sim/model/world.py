@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.model.accounts import Accounts
 from sim.model.feedback import FeedbackQueue
+from sim.model.market import Market
 from sim.model.tallies import Tallies
 from sim.model.workforce import Workforce, licensed_units
 from sim.vocabulary import CAUSES, CHANNEL_UNIT, CHANNELS, N_UNITS, SEGMENTS, TRAITS, UNITS, resolve_traits
@@ -55,7 +56,9 @@ class World:
         feedback: detractor reports on their way to the leaders.
         why_counts: detractors' why (channel x cause) over the measured window.
         reputation: smoothed census NPS of customers (a share, -1..1).
-        referrals_due: referred prospects that join next week's arrivals.
+        market: per segment the market potential and the accounts taken out of it (Bass 1969).
+        service_standard: per unit, the time its people give a touchpoint, as a share of the time
+            the work requires (Oliva & Sterman 2001).
         staff_changes: this week's quits and hires.
         events, timeline, event_log: the scenario's timed events, the configuration in force from
             each week where one starts or ends, and what was applied when.
@@ -72,7 +75,9 @@ class World:
         self._derive(config)
         self.counters: Counter[str] = Counter()
         self.step_stats: dict[str, float] = {}
-        self.referrals_due = 0
+        segments = [getattr(config.customers.segments, name) for name in SEGMENTS]
+        self.market = Market(np.array([s.market_potential for s in segments]), self.params.market.return_weeks)
+        self.service_standard = np.ones(N_UNITS)
         self.reputation = 0.0
         #: per team, channel and cause, the share of that cause's losses the team's process lets through
         self.process_multiplier = np.ones((workforce.teams, len(CHANNELS), len(CAUSES)))

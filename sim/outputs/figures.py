@@ -107,6 +107,12 @@ _QUANTITIES: dict[str, Quantity] = {
     "customers": Quantity("customer accounts", "accounts", diff_unit="accounts"),
     "customers_final": Quantity("customer accounts at the end", "accounts", diff_unit="accounts"),
     "churned_total": Quantity("churned accounts, cumulative", "accounts", diff_unit="accounts"),
+    "adoption_share": Quantity("share of the market won", "% of market potential", 100.0, (0.0, 100.0), "pp"),
+    "adoption_share_final": Quantity(
+        "share of the market won at the end", "% of market potential", 100.0, (0.0, 100.0), "pp"
+    ),
+    "service_standard": Quantity("service standard", "share of the time required", bounds=(0.0, 1.0)),
+    "min_service_standard": Quantity("lowest service standard", "share of the time required", bounds=(0.0, 1.0)),
     "recurring_revenue": Quantity("recurring revenue", "EUR million / year", 1e-6, None, "EUR million / year"),
     "recurring_revenue_final": Quantity(
         "recurring revenue at the end", "EUR million / year", 1e-6, None, "EUR million / year"

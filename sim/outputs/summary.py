@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.kpis import COST_COMPONENTS
-from sim.vocabulary import WEEKS_PER_YEAR
+from sim.vocabulary import UNITS, WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.model.cxmodel import CXModel
@@ -36,6 +36,8 @@ OUTCOMES: dict[str, str] = {
     "wins_per_year": "new customers won per year",
     "customers_final": "customer accounts at the last step",
     "recurring_revenue_final": "annual recurring revenue at the last step (EUR)",
+    "adoption_share_final": "customers / the segments' market potential at the last step",
+    "min_service_standard": "lowest service standard of any unit in the measured window (share of the time required)",
     "revenue_per_year": "contract revenue recognised per year (EUR; a contract's annual value over 52 weeks)",
     "costs_per_year": "running plus one-off costs per year (EUR)",
     "running_costs_per_year": "salaries, meetings, handoff work, surveys, incentives, goodwill per year (EUR)",
@@ -48,7 +50,8 @@ OUTCOMES: dict[str, str] = {
 
 #: outcomes that are shares: shown as percentages, their differences in percentage points
 SHARE_OUTCOMES = frozenset(
-    [k for k in OUTCOMES if k.endswith("_rate")] + ["net_revenue_retention", "stale_share", "handoff_info_loss"]
+    [k for k in OUTCOMES if k.endswith("_rate")]
+    + ["net_revenue_retention", "stale_share", "handoff_info_loss", "adoption_share_final"]
 )
 
 
@@ -103,6 +106,8 @@ def summarise(model: CXModel) -> dict[str, Any]:
         "wins_per_year": _ratio(w["wins"].sum(), years),
         "customers_final": float(df["customers"].iloc[-1]),
         "recurring_revenue_final": float(df["recurring_revenue"].iloc[-1]),
+        "adoption_share_final": float(df["adoption_share"].iloc[-1]),
+        "min_service_standard": _min(w[[f"service_standard.{u}" for u in UNITS]]),
         **_value(w, years, customers, churn, model.config.parameters.costs.discount_rate, model.config.warmup),
     }
     out = {k: round(float(v), 6) if np.isfinite(v) else None for k, v in out.items()}
@@ -139,6 +144,11 @@ def _value(w: pd.DataFrame, years: float, customers: float, churn: float, rate: 
 def _ratio(num: float, den: float) -> float:
     """num / den, NaN (undefined) when there is nothing to divide by."""
     return float(num) / float(den) if den else float("nan")
+
+
+def _min(values: pd.DataFrame) -> float:
+    """Lowest value over the weeks; NaN when there is none."""
+    return float(np.nanmin(values.to_numpy())) if values.size and values.notna().any().any() else float("nan")
 
 
 def _mean(values: pd.Series) -> float:

@@ -223,6 +223,20 @@ class StaffingParameters(Strict):
         ge=0,
         le=10,
     )
+    quit_overload_sensitivity: float = param(
+        2.5,
+        "log-hazard per unit of overload",
+        "Bakker & Demerouti 2007 (health-impairment process: demands -> exhaustion -> turnover); Aiken et al. "
+        "2002 (JAMA 288:1987: nurses caring for 8 patients instead of 4 were about twice as likely to be burnt "
+        "out, and burnt-out, dissatisfied nurses several times as likely to mean to leave within a year). No "
+        "source gives the hazard itself: taken so that it doubles at about a quarter more work than capacity "
+        "and more than triples at half as much again.",
+        "Quit hazard multiplies by exp(s * max(0, utilisation - 1)): exhaustion from sustained overload, apart from "
+        "what overload does to engagement.",
+        assumption=True,
+        ge=0,
+        le=20,
+    )
     hiring_delay_weeks: float = param(
         8.0,
         "weeks",
@@ -412,11 +426,55 @@ class ServiceParameters(Strict):
     )
     overload_penalty: float = param(
         0.2,
-        "quality per unit of overload",
-        "Oliva & Sterman 2001: overloaded staff cut the time per customer.",
-        "Quality lost per unit of utilisation above capacity.",
+        "quality per unit of overtime",
+        "Oliva & Sterman 2001: overtime brings fatigue, and tired staff serve worse.",
+        "Quality lost per unit of work actually done above capacity (the overtime left after corners are cut).",
         ge=0,
         le=1,
+    )
+    corner_cutting: float = param(
+        0.5,
+        "elasticity",
+        "Oliva & Sterman 2001 ('cutting corners and working overtime'): under work pressure staff both give "
+        "less time per order and work longer; the split between the two is taken as even.",
+        "Time given per touchpoint = service standard x pressure^(-corner_cutting) when the pressure (work at the "
+        "standard / capacity) exceeds 1; the rest of the excess is worked as overtime. 0 switches corner cutting "
+        "(and with it the erosion of standards) off.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    time_shortfall_penalty: float = param(
+        0.4,
+        "quality per unit of time shortfall",
+        "Oliva & Sterman 2001: service quality rises with the time given per order relative to the time the "
+        "work requires. No source gives the size: a touchpoint given 80 % of the time it requires loses 0.08, "
+        "what a server 0.36 less engaged loses (`engagement_weight`); twice the overtime penalty, since cutting "
+        "corners is what erodes quality in Oliva & Sterman.",
+        "Quality lost per unit of (1 - time given / time required) at a touchpoint.",
+        assumption=True,
+        ge=0,
+        le=2,
+    )
+    standard_erosion_weeks: float = param(
+        2.0,
+        "weeks",
+        "Oliva & Sterman 2001: the service standard is anchored on the time actually given, so it erodes "
+        "under sustained pressure; staff settle into a faster routine within weeks.",
+        "Time constant with which a unit's service standard falls toward the time actually given.",
+        assumption=True,
+        ge=1,
+        le=520,
+    )
+    standard_recovery_weeks: float = param(
+        52.0,
+        "weeks",
+        "Oliva & Sterman 2001: eroded standards are restored only slowly (they found no restoring force "
+        "short of management attention); taken as about a year, far slower than erosion.",
+        "Time constant with which a unit's service standard rises toward the time its people could give.",
+        assumption=True,
+        ge=1,
+        le=5200,
     )
     base_failure_rate: float = param(
         0.05, "per touchpoint", "Calibrated to a few % of interactions going wrong.", "Failure probability.", ge=0, le=1
@@ -425,7 +483,7 @@ class ServiceParameters(Strict):
         2.5,
         "per unit of overload",
         "Oliva & Sterman 2001: errors rise with work pressure.",
-        "Failure odds multiply by (1 + gain * overload).",
+        "Failure odds multiply by (1 + gain * (overtime + time shortfall)): work above capacity and corners cut.",
         ge=0,
         le=20,
     )
@@ -605,9 +663,6 @@ class JourneyParameters(Strict):
     )
     maintenance_touchpoints: float = param(
         0.35, "per account-week", "Seed 003: email tickets.", "Ticket rate in maintenance.", ge=0, le=20
-    )
-    marketing_inflow: float = param(
-        2.2, "prospects/week", "Calibrated to keep the base stable.", "New prospects from marketing.", ge=0, le=100_000
     )
     conversion_rate: float = param(
         0.06,
@@ -807,21 +862,13 @@ class RenewalParameters(Strict):
 
 
 class WordOfMouthParameters(Strict):
-    """Referrals and reputation (Reichheld 2003; Bass 1969)."""
+    """Reputation: the customers' smoothed promoter-detractor balance (Reichheld 2003)."""
 
-    referral_rate: float = param(
-        0.004,
-        "prospects per promoter-week",
-        "Calibrated to Bass imitation q about .38.",
-        "Referrals by a promoter.",
-        ge=0,
-        le=1,
-    )
     reputation_reference: float = param(
         0.2,
         "NPS share",
         "B2B services NPS about 18 (pattern 4): the market's prior about a typical supplier.",
-        "Reputation at which word of mouth neither helps nor hurts conversion.",
+        "Reputation at which word of mouth neither helps nor hurts conversion or the imitation term of the market.",
         ge=-1,
         le=1,
     )
@@ -832,6 +879,54 @@ class WordOfMouthParameters(Strict):
         "Smoothing of the promoter-detractor balance.",
         ge=0,
         le=1,
+    )
+
+
+class MarketParameters(Strict):
+    """Acquisition from a finite market: Bass (1969) diffusion over each segment's market potential.
+
+    Rates are per year, as the diffusion literature reports them; the model converts them to weeks.
+    """
+
+    innovation: float = param(
+        0.03,
+        "1/year",
+        "Bass 1969 coefficient of innovation p; Sultan, Farley & Lehmann 1990 (meta-analysis of 213 "
+        "applications): mean p about .03.",
+        "Yearly hazard that an account still in the market enters the pipeline through marketing and sales "
+        "effort alone.",
+        ge=0,
+        le=10,
+    )
+    imitation: float = param(
+        0.38,
+        "1/year",
+        "Bass 1969 coefficient of imitation q; Sultan, Farley & Lehmann 1990: mean q about .38.",
+        "Yearly hazard, times the segment's customers / market potential, that an account still in the market "
+        "enters the pipeline through word of mouth (at reputation `word_of_mouth.reputation_reference`).",
+        ge=0,
+        le=10,
+    )
+    reputation_effect: float = param(
+        2.0,
+        "log-multiplier per unit of reputation",
+        "Word of mouth carries valence: promoters recommend, detractors warn (Reichheld 2003; Anderson 1998); "
+        "the size is set equal to reputation's pull on conversion (`journey.reputation_effect`). 0 gives "
+        "pure Bass imitation.",
+        "The imitation term multiplies by exp(effect * (reputation - word_of_mouth.reputation_reference)).",
+        assumption=True,
+        ge=0,
+        le=50,
+    )
+    return_weeks: int = param(
+        52,
+        "weeks",
+        "A churned customer or a lost prospect has signed with someone else; it can be won back once that "
+        "contract (`journey.contract_weeks`, a year) is up.",
+        "Weeks after which an account that churned or was lost rejoins the market.",
+        assumption=True,
+        ge=0,
+        le=5200,
     )
 
 
@@ -1270,6 +1365,7 @@ class Parameters(Strict):
     journey: JourneyParameters = JourneyParameters()
     renewal: RenewalParameters = RenewalParameters()
     word_of_mouth: WordOfMouthParameters = WordOfMouthParameters()
+    market: MarketParameters = MarketParameters()
     information: InformationParameters = InformationParameters()
     feedback: FeedbackParameters = FeedbackParameters()
     measurement: MeasurementParameters = MeasurementParameters()

@@ -210,11 +210,23 @@ class Organization(Strict):
 
 
 class Segment(Strict):
-    """A customer segment (seed 001 personas): its share, contract value and expectations."""
+    """A customer segment (seed 001 personas): its share, contract value, expectations and market."""
 
-    share: float = Field(ge=0, le=1, description="Share of new and initial accounts.")
+    share: float = Field(ge=0, le=1, description="Share of the initial accounts and prospects.")
     contract_value: float = Field(gt=0, le=1e9, description="Annual recurring revenue of a contract (EUR).")
     expectation: float = Field(ge=0, le=1, description="Initial expected quality (0..1).")
+    market_potential: int = param(
+        ...,
+        "accounts",
+        "Bass 1969: a finite market potential M. No seed gives the size of the case company's market; the "
+        "defaults are three times the segment's share of the 600 initial customers, so that the baseline wins "
+        "about as many customers a year as it loses (about 72 a year).",
+        "Accounts of the segment that could ever be customers (M): customers, the pipeline, accounts that "
+        "ended within `market.return_weeks`, and those still in the market.",
+        assumption=True,
+        ge=0,
+        le=100_000_000,
+    )
     channel_preference: dict[str, float] = Field(
         default_factory=dict,
         description="Weight per channel (`<stage>.<channel>`, e.g. `delivery.face_to_face: 1.5`) that multiplies "
@@ -247,9 +259,9 @@ class Segment(Strict):
 class Segments(Strict):
     """Small, mid-market and enterprise accounts (seed 003: the case company serves mid-size firms)."""
 
-    small: Segment = Segment(share=0.35, contract_value=20_000, expectation=0.65)
-    mid_market: Segment = Segment(share=0.5, contract_value=60_000, expectation=0.7)
-    enterprise: Segment = Segment(share=0.15, contract_value=200_000, expectation=0.75)
+    small: Segment = Segment(share=0.35, contract_value=20_000, expectation=0.65, market_potential=630)
+    mid_market: Segment = Segment(share=0.5, contract_value=60_000, expectation=0.7, market_potential=900)
+    enterprise: Segment = Segment(share=0.15, contract_value=200_000, expectation=0.75, market_potential=270)
 
     @model_validator(mode="before")
     @classmethod
@@ -282,6 +294,16 @@ class Customers(Strict):
         le=1,
     )
     segments: Segments = Segments()
+
+    @model_validator(mode="after")
+    def _market_holds_the_start(self) -> Customers:
+        total = sum(getattr(self.segments, name).market_potential for name in type(self.segments).model_fields)
+        if total < self.accounts + self.prospects:
+            raise ValueError(
+                f"the segments' market_potential ({total:,} accounts in all) is smaller than the initial accounts "
+                f"and prospects ({self.accounts + self.prospects:,})"
+            )
+        return self
 
 
 class ChannelSpec(Strict):
@@ -561,6 +583,10 @@ FIXED_KEYS: dict[str, str] = {
     "customers.accounts": "it is the customer base at week 0",
     "customers.prospects": "it is the prospect pool at week 0",
     "customers.maintenance_share": "it shapes the customer base at week 0",
+    "customers.segments.small.market_potential": "the market is sized at week 0",
+    "customers.segments.mid_market.market_potential": "the market is sized at week 0",
+    "customers.segments.enterprise.market_potential": "the market is sized at week 0",
+    "parameters.market.return_weeks": "the market's return queue is built at week 0",
     "parameters.engagement.settling_rounds": "it is used only to build the initial state",
     "parameters.staffing.experienced_skill_mean": "it is used only to build the initial state",
     "parameters.staffing.experienced_skill_sd": "it is used only to build the initial state",

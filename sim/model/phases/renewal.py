@@ -47,6 +47,7 @@ def renewal_phase(world: World) -> None:
     acc.stage_since[gone] = t
     acc.ended_at[gone] = t
     close_complaints(acc, world.workforce, gone)
+    world.market.leave(acc.segment[gone], t)  # it rejoins the market after `market.return_weeks`
     world.counters["churned"] += gone.size
     world.counters["churned_revenue"] += float(acc.contract_value[gone].sum())
     world.counters["renewals"] += stay.size

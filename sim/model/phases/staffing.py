@@ -21,10 +21,14 @@ if TYPE_CHECKING:
 
 
 def staffing_phase(world: World) -> None:
-    """Quits (hazard rising as engagement falls) and delayed hires that start with no account knowledge.
+    """Quits (hazard rising as engagement falls and with overload) and delayed hires that start with no
+    account knowledge.
 
-    Weekly quit hazard = base * exp(s * (e0 - engagement)), e0 = ``quit_reference_engagement``
-    (Harter et al. 2002: engagement and turnover). A vacancy is filled each week with probability
+    Weekly quit hazard = base * exp(s * (e0 - engagement)) * exp(s_o * max(0, U - 1)), e0 =
+    ``quit_reference_engagement`` (Harter et al. 2002: engagement and turnover), U the smoothed
+    utilisation and s_o = ``quit_overload_sensitivity`` (job demands-resources' health-impairment
+    process, Bakker & Demerouti 2007: sustained overload exhausts people, who then leave, besides
+    what it does to their engagement). A vacancy is filled each week with probability
     1 / hiring delay, and not at all during a hiring freeze (``policies.hiring_freeze``). A new
     hire brings a fresh disposition and service orientation (raised by recruiting for attitude,
     seed 004), new-hire skill, and knows nothing about the seat's accounts.
@@ -34,6 +38,7 @@ def staffing_phase(world: World) -> None:
     rng = world.rng
     hazard = sp_.base_quit_rate * np.exp(
         sp_.quit_engagement_sensitivity * (sp_.quit_reference_engagement - w.engagement)
+        + sp_.quit_overload_sensitivity * np.maximum(0.0, w.utilisation - 1.0)
     )
     if world.week == 1:  # the initial staff of licensed units starts its licence training with the run
         world.counters["trainees"] += int(np.count_nonzero(w.filled & (w.training_left > 0)))

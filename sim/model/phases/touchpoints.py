@@ -50,6 +50,7 @@ class Touchpoints:
     server: np.ndarray
     stand_in: np.ndarray
     quality: np.ndarray
+    time_given: np.ndarray  # time the server gave, as a share of the time the touchpoint requires
     failed: np.ndarray
     recovered: np.ndarray
     complaint: np.ndarray  # unrecovered failures of a served touchpoint: the customer complains
@@ -82,14 +83,19 @@ def touchpoint_phase(world: World) -> Touchpoints:
 
         q = base + noise + w_e*engagement + w_s*skill + w_o*service_orientation + w_r*richness
             - stale_penalty * (1 - exp(-missing_weeks / tau))   # customer repeats themselves
-            - slow_response * response_weeks * (1 + overload)   # the channel's answer time
-            - overload_penalty * overload                       # rushed service
+            - slow_response * response_weeks * (1 + overtime)   # the channel's answer time
+            - overload_penalty * overtime                       # tired service
+            - time_shortfall_penalty * (1 - time_given)         # corners cut
 
-    where ``missing_weeks`` is how far the server's picture lags the customer's latest news and
-    ``overload`` the server's load this week above capacity. A service failure happens with
-    probability base * process multiplier * (1 + gain*overload) * (1 - protection*skill),
-    times (1 - user_stories_failure_cut) in delivery with user stories (Oliva & Sterman 2001:
-    errors rise with work pressure). An empowered, engaged employee
+    where ``missing_weeks`` is how far the server's picture lags the customer's latest news,
+    ``time_given`` the share of the time the touchpoint requires that the server gives (its
+    unit's service standard, less under pressure: :func:`time_given`) and ``overtime`` the work
+    the server actually does this week above capacity (Oliva & Sterman 2001: cutting corners and
+    working overtime). A service failure happens with probability base * process multiplier *
+    (1 + gain * (overtime + 1 - time_given)) * (1 - protection*skill), times
+    (1 - user_stories_failure_cut) in delivery with user stories (Oliva & Sterman 2001: errors
+    rise with work pressure and with corners cut). After the touchpoints each unit's service
+    standard drifts toward the time given (:func:`adapt_standards`). An empowered, engaged employee
     recovers it on the spot more often (seed 004); otherwise it escalates into an open
     complaint. The touchpoint's cause is its largest shortfall against a good touchpoint
     (stale information, low engagement, overload, unrecovered failure, low skill, a slow
@@ -118,8 +124,11 @@ def touchpoint_phase(world: World) -> Touchpoints:
     served = ~unserved
 
     capacity = w.capacity * (1.0 - world.params.training.training_time_share * w.training)
-    w.load = np.bincount(server, weights=ch.load[channel] * served, minlength=w.size) / capacity
-    overload = np.maximum(0.0, w.load[server] - 1.0) * served
+    demand = np.bincount(server, weights=ch.load[channel] * served, minlength=w.size)
+    w.load = demand / capacity  # the work at the time it requires, over capacity
+    given, pressure = time_given(world)
+    overload = np.maximum(0.0, w.load * given - 1.0)[server] * served  # overtime: work done above capacity
+    shortfall = (1.0 - given[server]) * served
 
     knows = np.where(stand_in, acc.pool[account, unit], acc.known[account, unit])
     missing = np.maximum(0, acc.news[account] - knows)
@@ -131,7 +140,10 @@ def touchpoint_phase(world: World) -> Touchpoints:
     stale_loss *= fix[:, STALE_INFORMATION]
     response_weeks = ch.response_days[channel] / 7.0  # days to weeks: a unit conversion
     slow_loss = sv.slow_response_penalty * response_weeks * fix[:, SLOW_CHANNEL]
-    overload_loss = (sv.overload_penalty + sv.slow_response_penalty * response_weeks) * overload * fix[:, OVERLOAD]
+    overload_loss = (
+        (sv.overload_penalty + sv.slow_response_penalty * response_weeks) * overload
+        + sv.time_shortfall_penalty * shortfall
+    ) * fix[:, OVERLOAD]
     low_engagement = sv.engagement_weight * np.maximum(0.0, mp.cause_reference_level - eng) * fix[:, LOW_ENGAGEMENT]
     low_skill = sv.skill_weight * np.maximum(0.0, mp.cause_reference_level - skill) * fix[:, LOW_SKILL]
     quality = (
@@ -148,7 +160,9 @@ def touchpoint_phase(world: World) -> Touchpoints:
         - overload_loss
     )
 
-    p_fail = sv.base_failure_rate * fix[:, UNRECOVERED_FAILURE] * (1 + sv.overload_failure_gain * overload)
+    p_fail = (
+        sv.base_failure_rate * fix[:, UNRECOVERED_FAILURE] * (1 + sv.overload_failure_gain * (overload + shortfall))
+    )
     p_fail *= 1.0 - sv.skill_failure_protection * skill
     if world.config.policies.user_stories:
         p_fail *= np.where(stage == DELIVERY_STAGE, 1.0 - world.params.information.user_stories_failure_cut, 1.0)
@@ -181,6 +195,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
     complaint = unrecovered & served
     world.counters["complaints"] += open_complaints(acc, w, account[complaint], server[complaint])
     _learn_from_touchpoints(world, account, unit, stand_in, served, t)
+    adapt_standards(world, given, pressure, demand)
 
     mean_q = np.add.reduceat(quality, starts) / counts if n else np.zeros(0)
     return Touchpoints(
@@ -191,6 +206,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
         server=server,
         stand_in=stand_in,
         quality=quality,
+        time_given=given[server] * served,
         failed=failed,
         recovered=recovered,
         complaint=complaint,
@@ -203,6 +219,42 @@ def touchpoint_phase(world: World) -> Touchpoints:
         touched_stage=acc.stage[touched].astype(np.int64),
         touched_quality=mean_q,
     )
+
+
+def time_given(world: World) -> tuple[np.ndarray, np.ndarray]:
+    """Per seat, the time given per touchpoint (a share of the time it requires) and the work pressure.
+
+    Oliva & Sterman 2001: a unit's people give each touchpoint the time of its service standard S
+    (:attr:`sim.model.world.World.service_standard`) until the work at that standard exceeds their
+    capacity. The pressure is ``P = S * U``, with U the seat's smoothed utilisation at the time
+    the work requires (7.2); above 1 they cut corners, giving ``S * P^(-c)``, c =
+    ``service.corner_cutting``, and work the rest of the excess as overtime.
+    """
+    standard = world.service_standard[world.workforce.unit]
+    pressure = standard * world.workforce.utilisation
+    return standard * np.maximum(1.0, pressure) ** -world.params.service.corner_cutting, pressure
+
+
+def adapt_standards(world: World, given: np.ndarray, pressure: np.ndarray, demand: np.ndarray) -> None:
+    """Each unit's service standard drifts toward the time its people give (Oliva & Sterman 2001).
+
+    A seat under pressure (P > 1) pulls toward the time it gave; a seat with slack toward the time
+    it could give, ``min(1, 1 / U)`` of what the work requires. The unit's target T is the mean
+    over its seats weighted by their work this week (1 when it had none), and
+    ``S <- S + (T - S) / tau`` with tau = ``service.standard_erosion_weeks`` when T < S and
+    ``service.standard_recovery_weeks`` when T > S: standards erode quickly under sustained
+    pressure and recover slowly, so a temporary capacity gap leaves lower quality after it ends.
+    """
+    w, sv = world.workforce, world.params.service
+    u = w.utilisation
+    could = np.divide(1.0, u, out=np.ones(w.size), where=u > 1.0)
+    target = np.where(pressure > 1.0, given, could)
+    work = np.bincount(w.unit, weights=demand, minlength=world.service_standard.size)
+    pulled = np.bincount(w.unit, weights=demand * target, minlength=world.service_standard.size)
+    unit_target = np.divide(pulled, work, out=np.ones(work.size), where=work > 0)
+    s = world.service_standard
+    tau = np.where(unit_target < s, sv.standard_erosion_weeks, sv.standard_recovery_weeks)
+    world.service_standard = s + (unit_target - s) / tau
 
 
 def _draw_touchpoints(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import numpy as np
 from sim.model.account_teams import assign_seats, refresh_ties
 from sim.model.complaints import close_complaints
 from sim.model.phases.diffusion import handoff
+from sim.model.phases.word_of_mouth import bass_arrivals
 from sim.model.sampling import draw_weighted
 from sim.vocabulary import DELIVERY, DELIVERY_STAGE, LOST, MAINTENANCE, PRE_PURCHASE, PURCHASE, SALES, SUPPORT
 
@@ -21,12 +22,16 @@ if TYPE_CHECKING:
     from sim.model.world import World
 
 
-def add_prospects(world: World, k: int) -> np.ndarray:
-    """New prospects (marketing or referrals) enter pre-purchase with a sales contact."""
+def add_prospects(world: World, k: int, segments: np.ndarray | None = None) -> np.ndarray:
+    """New prospects enter pre-purchase with a sales contact.
+
+    ``segments`` gives each one's segment (the market's arrivals); without it they are drawn in
+    the segments' shares (the initial prospects).
+    """
     acc, rng, t = world.accounts, world.rng, world.week
     rows = acc.allocate(k)
     new = slice(acc.n - k, acc.n)  # new rows are contiguous
-    acc.segment[new] = segment = draw_segments(world, k)
+    acc.segment[new] = segment = draw_segments(world, k) if segments is None else segments
     acc.stage[new] = PRE_PURCHASE
     acc.created[new] = t
     acc.stage_since[new] = t
@@ -47,7 +52,8 @@ def draw_segments(world: World, k: int) -> np.ndarray:
 def transition_phase(world: World) -> None:
     """Prospects convert or go cold, deals are won or lost, projects complete.
 
-    * New prospects arrive: from marketing (Poisson) and last week's referrals.
+    * New prospects arrive from the market: the Bass inflow of
+      :func:`sim.model.phases.word_of_mouth.bass_arrivals` (marketing and word of mouth).
     * Maintenance -> delivery: a customer orders a new project with a weekly probability that
       rises with its satisfaction; it starts together with the week's won deals.
     * Prospect -> purchase: weekly probability logistic in the pre-purchase experience and the
@@ -63,11 +69,11 @@ def transition_phase(world: World) -> None:
     j = world.params.journey
     wm = world.params.word_of_mouth
 
-    arrivals = int(rng.poisson(j.marketing_inflow)) + world.referrals_due
-    world.referrals_due = 0
+    by_segment = bass_arrivals(world)
+    arrivals = int(by_segment.sum())
     world.counters["arrivals"] += arrivals
     if arrivals:
-        add_prospects(world, arrivals)
+        add_prospects(world, arrivals, np.repeat(np.arange(by_segment.size), by_segment).astype(np.int8))
     pros = np.flatnonzero((acc.stage == PRE_PURCHASE) & (acc.created < t))
     if pros.size:
         logit = (
@@ -153,6 +159,7 @@ def _end(world: World, rows: np.ndarray, state: int) -> None:
         _enter(world, rows, state)
         world.accounts.ended_at[rows] = world.week
         close_complaints(world.accounts, world.workforce, rows)
+        world.market.leave(world.accounts.segment[rows], world.week)
 
 
 def _logit(p: float) -> float:
