@@ -86,6 +86,7 @@ CAUSES = (
     "unrecovered_failure",
     "low_skill",
     "slow_channel",
+    "missing_requirement",
 )
 
 # ---------------------------------------------------------------- leadership (seed 000 5.4.1-5.4.2, seed 004)

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.model.accounts import Accounts
 from sim.model.feedback import FeedbackQueue
+from sim.model.knowledge import Knowledge
 from sim.model.workforce import Workforce
 from sim.vocabulary import CAUSES, CHANNELS, N_UNITS, SEGMENTS, TRAITS, UNITS, resolve_traits
 
@@ -47,6 +48,7 @@ class World:
         team_styles, traits: per team, its leader's style, and per leadership trait one value per team.
         climate: the executive team's CX commitment (0..1).
         counters: cumulative event counts (churned, wins, quits, ...), read by the KPI record.
+        knowledge: the registry of fresh customer facts and who outside the account teams holds them.
         step_stats: this week's diffusion statistics.
         process_multiplier: per channel, the failure-rate multiplier that leaders' fixes lower.
         feedback: detractor reports on their way to the leaders.
@@ -63,7 +65,9 @@ class World:
         self.week = 0
         self.workforce = workforce
         self.unit_seats = [np.flatnonzero(workforce.unit == u) for u in range(N_UNITS)]
-        self.accounts = Accounts(capacity)
+        self.accounts = Accounts(capacity, facts=self.params.information.facts_per_account)
+        #: who outside the account teams holds which fresh customer facts
+        self.knowledge = Knowledge(workforce.size)
         self.team_styles, self.traits = team_leaders(config, workforce)
         #: top management's commitment to customer experience: the climate every team works in
         self.climate = config.organization.executive.cx_commitment

@@ -398,6 +398,7 @@ class Policies(Strict):
     empowerment: bool = False
     transfer_meeting: bool = False
     user_stories: bool = False
+    shared_customer_record: bool = False
     cx_incentives: bool = False
     recruit_for_attitude: bool = False
     survey_coverage: float = param(

@@ -19,7 +19,8 @@ import numpy as np
 from sim.model.account_teams import random_colleagues
 from sim.model.complaints import open_complaints
 from sim.model.grouping import groups
-from sim.vocabulary import DELIVERY_STAGE, STAGE_UNIT
+from sim.model.knowledge import known_facts, learn, log_facts, push_facts
+from sim.vocabulary import DELIVERY_STAGE, NEVER, STAGE_UNIT
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -61,21 +62,26 @@ def touchpoint_phase(world: World) -> Touchpoints:
     unrecovered failure). Perceived quality::
 
         q = base + noise + w_e*engagement + w_s*skill + w_o*service_orientation + w_r*richness
-            - stale_penalty * (1 - exp(-missing_weeks / tau))   # customer repeats themselves
+            - repeat_cost * missing_facts                       # the customer repeats themselves
+            - missing_requirement_cost * missing_requirements   # delivery: less than was promised
             - slow_response * response_weeks * (1 + overload)   # the channel's answer time
             - overload_penalty * overload                       # rushed service
 
-    where ``missing_weeks`` is how far the server's picture lags the customer's latest news and
-    ``overload`` the server's load this week above capacity. A service failure happens with
-    probability base * process multiplier * (1 + gain*overload) * (1 - protection*skill),
-    times (1 - user_stories_failure_cut) in delivery with user stories (Oliva & Sterman 2001:
-    errors rise with work pressure). An empowered, engaged employee
+    where ``missing_facts`` counts the account's latest facts the server does not know (neither
+    heard nor, with a shared customer record, logged; seed 004: an effortless transition),
+    ``missing_requirements`` the requirements of a delivery project lost at its handoff or
+    over-promised (seed 003), and ``overload`` the server's load this week above capacity. A
+    service failure happens with probability base * process multiplier * (1 + gain*overload)
+    * (1 - protection*skill), times (1 - user_stories_failure_cut) in delivery with user stories
+    (Oliva & Sterman 2001: errors rise with work pressure); on top of it each missing fact may
+    lead to a wrong action (``wrong_action_rate``) and, in delivery, each missing requirement to
+    rework (``rework_rate``; Boehm & Basili 2001). An empowered, engaged employee
     recovers it on the spot more often (seed 004); otherwise it escalates into an open
     complaint. The touchpoint's cause is its largest shortfall against a good touchpoint
     (stale information, low engagement, overload, unrecovered failure, low skill, a slow
-    channel) or, when none exceeds ``measurement.cause_threshold``, high expectations; engagement
-    and skill count as a shortfall below ``measurement.cause_reference_level``. The detractors'
-    why is built from it (seed 002).
+    channel, a missing requirement) or, when none exceeds ``measurement.cause_threshold``, high
+    expectations; engagement and skill count as a shortfall below
+    ``measurement.cause_reference_level``. The detractors' why is built from it (seed 002).
     """
     acc, w, rng = world.accounts, world.workforce, world.rng
     sv = world.params.service
@@ -100,11 +106,19 @@ def touchpoint_phase(world: World) -> Touchpoints:
     w.load = np.bincount(server, weights=ch.load[channel] * served, minlength=w.size) / capacity
     overload = np.maximum(0.0, w.load[server] - 1.0) * served
 
-    knows = np.where(stand_in, acc.pool[account, unit], acc.known[account, unit])
-    missing = np.maximum(0, acc.news[account] - knows)
-    stale = missing > 0
-    stale_loss = sv.stale_penalty * stale * (1.0 - np.exp(-missing / sv.stale_time_constant))
-    info_age = np.minimum(t - knows, world.params.information.info_age_cap_weeks)
+    ip = world.params.information
+    missing = ~known_facts(world, account, server, unit, ~stand_in)
+    n_missing = missing.sum(axis=1)
+    stale = n_missing > 0
+    stale_loss = ip.repeat_cost * n_missing
+    # age of incorrect information (Maatouk et al. 2020): how long the server's picture has lacked something
+    info_age = np.zeros(n)
+    lag = np.flatnonzero(stale)
+    said = np.where(missing[lag], acc.fact_week[account[lag]], t).min(axis=1)
+    info_age[lag] = np.minimum(t - said, ip.info_age_cap_weeks)
+    in_delivery = stage == DELIVERY_STAGE
+    lacking = np.where(in_delivery, acc.req_missing[account], 0)
+    scope_loss = ip.missing_requirement_cost * lacking
     eng, skill = w.engagement[server] * served, w.skill[server] * served
     response_weeks = ch.response_days[channel] / 7.0  # days to weeks: a unit conversion
     slow_loss = sv.slow_response_penalty * response_weeks
@@ -117,6 +131,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
         + sv.orientation_weight * w.orientation[server] * served
         + sv.richness_weight * ch.richness[channel]
         - stale_loss
+        - scope_loss
         - slow_loss
         - overload_loss
     )
@@ -125,8 +140,13 @@ def touchpoint_phase(world: World) -> Touchpoints:
     p_fail *= 1.0 - sv.skill_failure_protection * skill
     if world.config.policies.user_stories:
         p_fail *= np.where(stage == DELIVERY_STAGE, 1.0 - world.params.information.user_stories_failure_cut, 1.0)
+    # a wrong action on a missing fact, rework on a missing requirement: the same draw decides
+    # whether the failure would have happened without them (common random numbers)
+    p_wrong = 1.0 - (1.0 - p_fail) * (1.0 - ip.wrong_action_rate) ** n_missing
+    p_total = 1.0 - (1.0 - p_wrong) * (1.0 - ip.rework_rate) ** lacking
     u = rng.random((2, n))  # two uniform draws per touchpoint: failure and recovery
-    failed = (u[0] < p_fail) | unserved
+    failed = (u[0] < p_total) | unserved
+    rework = failed & served & (u[0] >= p_wrong)
     p_recover = sv.base_recovery_rate + world.config.policies.empowerment * sv.empowered_recovery_rate * eng
     recovered = failed & served & (u[1] < p_recover)
     unrecovered = failed & ~recovered
@@ -144,6 +164,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
             sv.failure_quality_loss * unrecovered,
             sv.skill_weight * np.maximum(0.0, mp.cause_reference_level - skill),
             slow_loss,
+            scope_loss + sv.failure_quality_loss * (unrecovered & rework),
         ]
     )
     cause = shortfall.argmax(axis=0)
@@ -151,7 +172,9 @@ def touchpoint_phase(world: World) -> Touchpoints:
     acc.last_failure[account[failed]] = t
     complaint = unrecovered & served
     world.counters["complaints"] += open_complaints(acc, w, account[complaint], server[complaint])
-    _learn_from_touchpoints(world, account, unit, stand_in, served, t)
+    world.counters["delivery_failures"] += int(np.count_nonzero(failed & in_delivery))
+    world.counters["rework_failures"] += int(np.count_nonzero(rework))
+    _learn_from_touchpoints(world, account, server, missing, served, t)
 
     mean_q = np.add.reduceat(quality, starts) / counts if n else np.zeros(0)
     return Touchpoints(
@@ -164,7 +187,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
         failed=failed,
         recovered=recovered,
         cause=cause,
-        info_age=info_age.astype(float),
+        info_age=info_age,
         stale=stale,
         touched=touched,
         starts=starts,
@@ -204,15 +227,22 @@ def _draw_touchpoints(world: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _learn_from_touchpoints(
-    world: World, account: np.ndarray, unit: np.ndarray, stand_in: np.ndarray, served: np.ndarray, t: int
+    world: World, account: np.ndarray, server: np.ndarray, missing: np.ndarray, served: np.ndarray, t: int
 ) -> None:
-    """The server's picture is up to date after the customer has spoken; some touchpoints bring news.
+    """The server learns what was said in the touchpoint, not everything.
 
-    A stand-in's picture goes to the unit's pool; a touchpoint nobody answered teaches nobody.
+    At a touchpoint where the server lacked some of the account's latest facts, the customer
+    repeats the newest of them and the server now holds it; at a share
+    ``information.touchpoint_news_share`` of served touchpoints the customer says something new,
+    a new fact the server holds. With a shared customer record the server logs what they heard
+    with ``information.logging_share``. A touchpoint nobody answered teaches nobody.
     """
     acc = world.accounts
-    own = served & ~stand_in
-    acc.known[account[own], unit[own]] = t
-    acc.pool[account[stand_in], unit[stand_in]] = t
+    repeat = np.flatnonzero(served & missing.any(axis=1))
+    if repeat.size:
+        weeks = np.where(missing[repeat], acc.fact_week[account[repeat]], NEVER)
+        cells = account[repeat] * acc.facts + weeks.argmax(axis=1)
+        learn(world, cells, acc.fact_id.reshape(-1)[cells], server[repeat])
+        world.counters["facts_logged"] += log_facts(world, cells)
     reveals = served & (world.rng.random(account.size) < world.params.information.touchpoint_news_share)
-    acc.news[account[reveals]] = t
+    world.counters["facts_logged"] += push_facts(world, account[reveals], server[reveals])
