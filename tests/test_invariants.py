@@ -89,6 +89,18 @@ def check_state(model: CXModel) -> None:
     assert len(set(seats)) == len(seats)
     assert w.filled[seats].all()
     assert len(model.agents_by_type[Leader]) == model.workforce.teams
+    # knowledge: a sorted set of fresh (fact, seat) holdings off the account teams; team bits only
+    # for facts the account has; at most K facts per account, each once
+    kn = model.world.knowledge
+    keys = kn.keys
+    assert (np.diff(keys) > 0).all()
+    assert ((keys >> kn.bits) >= kn.base).all() and ((keys & kn.mask) < w.size).all()
+    k = acc.facts
+    held = (acc.team_knows[:n, :, None] >> np.arange(k, dtype=np.uint16)) & 1
+    assert not (held.astype(bool) & (acc.fact_id[:n, None, :] < 0)).any()
+    ids = acc.fact_id[:n][acc.fact_id[:n] >= 0]
+    assert np.unique(ids).size == ids.size
+    assert (acc.fact_count[:n] >= (acc.fact_id[:n] >= 0).sum(axis=1)).all()
 
 
 @settings(

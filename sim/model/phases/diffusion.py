@@ -121,11 +121,11 @@ def _spread_fresh(world: World, q: np.ndarray, holders: tuple[np.ndarray, ...]) 
     if not deg.any():
         return 0, 0.0
     top = float(qs.max())
-    band = np.minimum((qs * (BANDS / top)).astype(np.int64), BANDS - 1)
-    order = np.argsort(band, kind="stable")
-    ids, seats, cells, qs, deg, band = (x[order] for x in (ids, seats, cells, qs, deg, band))
+    band = np.minimum((qs * (BANDS / top)).astype(np.int8), BANDS - 1)
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(band, weights=deg, minlength=BANDS))]).astype(np.int64)
+    order = np.argsort(band, kind="stable")  # small integer keys: a radix sort
+    ids, seats, cells, qs, deg = (x[order] for x in (ids, seats, cells, qs, deg))
     ends = np.cumsum(deg)
-    bounds = np.concatenate([[0], ends])[np.searchsorted(band, np.arange(BANDS + 1))]
     flats, tops = [], []
     for b in range(BANDS):
         hits = bounds[b] + bernoulli_indices(rng, int(bounds[b + 1] - bounds[b]), top * (b + 1) / BANDS)

@@ -58,8 +58,8 @@ def touchpoint_phase(world: World) -> Touchpoints:
     Each account in a stage has a Poisson number of touchpoints at its stage's rate, over a
     channel drawn from the stage's channel mix. The account's team member in the responsible
     unit serves it; a vacant seat is covered by a random colleague of the unit (a stand-in who
-    knows only what the unit has heard); a unit with nobody left cannot answer at all (an
-    unrecovered failure). Perceived quality::
+    knows only the fresh facts they heard as a colleague, and what the shared record holds); a
+    unit with nobody left cannot answer at all (an unrecovered failure). Perceived quality::
 
         q = base + noise + w_e*engagement + w_s*skill + w_o*service_orientation + w_r*richness
             - repeat_cost * missing_facts                       # the customer repeats themselves
