@@ -14,15 +14,21 @@ One week (``t`` = ``model.steps``), in the real model's phase order:
 1. engagement moves toward its job demands-resources equilibrium         ``Employee.step``
 2. accounts raise tickets; support staff serve them        ``Account.step``, ``Employee.serve``
 3. satisfaction follows the week's tickets                            ``Account.evaluate``
-4. customers tell one contact news; colleagues pass it on   ``Account.tell_news``, ``Employee.share``
-   leaders pool and share it at meetings     ``Leader.team_meeting``, ``executive_meeting``, ``brief_team``
+4. customers tell their server something new; every holder of a fact tells each collaborator
+   (independent cascade; people off the account's team only while the fact is fresh)
+                                                           ``Account.tell_news``, ``Employee.share``
+   team meetings and the executive meeting pass facts on   ``Team.meeting``, ``ReferenceModel.executive_meeting``
 5. contracts that end renew (re-priced) or churn                         ``Account.renew``
 
-Information moves synchronously, as in the real model: colleagues' messages are collected
-first and delivered after everyone has shared, and leaders exchange what they brought to the
-executive meeting. Engagement is updated one person after another in random order (Mesa's
-usual asynchronous activation) where the real model updates everyone at once; the docking
-test (``tests/test_reference_docking.py``) shows no measurable difference.
+An account's information is its K latest facts (:class:`Fact`); each person holds a set of
+them. Information moves synchronously, as in the real model: colleagues' messages are
+collected first and delivered after everyone has shared. Engagement is updated one person
+after another in random order (Mesa's usual asynchronous activation) where the real model
+updates everyone at once; the docking test (``tests/test_reference_docking.py``) shows no
+measurable difference. In the core-rules configuration the support team member serves every
+ticket and hears everything the customer says, so tickets are never stale there: the
+information rules are stated here in full, but the docking test checks them only through
+their (absent) effect on satisfaction and churn.
 
 Run ``python -m benchmarks.reference_mesa`` to time both models on the same scenario.
 """
@@ -36,9 +42,9 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.model.workforce import FAR, collaboration_network, hops_to_units
+from sim.model.workforce import collaboration_network, split_into_teams
 from sim.scenario.schema import Scenario, deep_merge
-from sim.vocabulary import DELIVERY, NEVER, SALES, SUPPORT, UNITS, WEEKS_PER_YEAR
+from sim.vocabulary import DELIVERY, SALES, SUPPORT, UNITS, WEEKS_PER_YEAR
 
 
 def core_rules_scenario(
@@ -98,7 +104,10 @@ def _check_core_rules(sc: Scenario) -> None:
         "parameters.staffing.learning_rate": p.staffing.learning_rate != 0,
         "parameters.service.base_failure_rate": p.service.base_failure_rate != 0,
         "parameters.service.corner_cutting": p.service.corner_cutting != 0,
-        "policies (licences, cx_incentives)": pol.licence_to_sell or pol.licence_to_deliver or pol.cx_incentives,
+        "policies (licences, cx_incentives, shared record)": pol.licence_to_sell
+        or pol.licence_to_deliver
+        or pol.cx_incentives
+        or pol.shared_customer_record,
         "policies.survey_coverage": pol.survey_coverage != 0,
         # the executive's commitment at the reference level adds nothing to engagement
         "organization.executive.cx_commitment": sc.organization.executive.cx_commitment
@@ -114,11 +123,22 @@ def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return lo if x < lo else hi if x > hi else x
 
 
+class Fact:
+    """Something a customer said: its account, the week it was said, and who holds it (dicts keep
+    insertion order, so a seeded run iterates the same way every time)."""
+
+    __slots__ = ("account", "holders", "week")
+
+    def __init__(self, account: Account, week: int) -> None:
+        self.account, self.week = account, week
+        self.holders: dict[Employee, None] = {}
+
+
 class Employee(mesa.Agent):
     """A person in a unit: engagement, skill, service orientation, workload, and what they know.
 
-    ``knows`` maps each account whose team this person is on to the week stamp of their newest
-    picture of that customer.
+    ``facts`` holds the customer facts this person knows (as dict keys): of the accounts whose
+    team they are on, until newer facts supersede them; of other accounts, only while fresh.
     """
 
     model: ReferenceModel
@@ -134,20 +154,21 @@ class Employee(mesa.Agent):
         self.utilisation = 0.0  # smoothed load
         self.load = 0.0  # this week's tickets x channel load / capacity
         self.collaborators: set[Employee] = set()
-        self.hops: list[int] = []  # hops to the nearest member of each unit
-        self.knows: dict[Account, int] = {}
+        self.accounts: list[Account] = []  # the accounts whose team this person is on
+        self.facts: dict[Fact, None] = {}
         self.tickets: list[Account] = []
-        self.inbox: dict[Account, int] = {}
+        self.inbox: dict[Fact, None] = {}
 
     def portfolio_satisfaction(self) -> float:
         """Mean satisfaction of the accounts this person serves (support serves maintenance); 0.7 if none."""
-        if self.unit != SUPPORT or not self.knows:
+        if self.unit != SUPPORT or not self.accounts:
             return 0.7
-        return sum(a.satisfaction for a in self.knows) / len(self.knows)
+        return sum(a.satisfaction for a in self.accounts) / len(self.accounts)
 
     def equilibrium(self) -> float:
-        """E* = disposition + w_s (support - .5) + w_r (recognition - .5) + w_p (peers' mean - .5)
-        + w_c (served accounts' satisfaction - .7) - w_o max(0, utilisation - 1), clipped to [0, 1]."""
+        """E* = disposition + w_s (support - .5) + w_r (recognition - .5) + w_cl (climate - .5)
+        + w_i (information sharing - .5) + w_p (peers' mean - .5) + w_c (served accounts' satisfaction - .7)
+        - w_o max(0, utilisation - 1), clipped to [0, 1]."""
         p = self.model.params.engagement
         peers = [c.engagement for c in self.collaborators]
         peer_mean = sum(peers) / len(peers) if peers else 0.5
@@ -155,11 +176,28 @@ class Employee(mesa.Agent):
             self.disposition
             + p.leader_support_weight * (self.leader.traits["support"] - 0.5)
             + p.recognition_weight * (self.leader.traits["recognition"] - 0.5)
+            + p.climate_weight * (self.model.climate - 0.5)
+            + p.information_care_weight * (self.leader.traits["information_sharing"] - 0.5)
             + p.peer_weight * (peer_mean - 0.5)
             + p.customer_weight * (self.portfolio_satisfaction() - 0.7)
             - p.overload_weight * max(0.0, self.utilisation - 1.0)
         )
         return _clip(target)
+
+    def on_team(self, fact: Fact) -> bool:
+        return fact.account.team[self.unit] is self
+
+    def learn(self, fact: Fact) -> None:
+        """Hold a fact: one of my accounts' that is still among its latest, or anybody's while it is fresh."""
+        if fact in fact.account.facts and (self.on_team(fact) or self.model.fresh(fact)):
+            self.facts[fact] = None
+            fact.holders[self] = None
+
+    def forget_stale(self) -> None:
+        """Facts of other accounts that are no longer fresh are forgotten."""
+        for fact in [f for f in self.facts if not self.on_team(f) and not self.model.fresh(f)]:
+            del self.facts[fact]
+            del fact.holders[self]
 
     def step(self) -> None:
         """Engagement (JD-R): U <- U + m (load - U);  E <- clip(E + a (E* - E) + N(0, sd))."""
@@ -172,11 +210,14 @@ class Employee(mesa.Agent):
         """Serve this week's tickets. Perceived quality of each::
 
             q = clip(base + N(0, noise) + w_e E + w_s skill + w_o orientation + w_r richness
-                     - stale_penalty * (1 - exp(-missing / tau))   # server lags the customer's news
+                     - repeat_cost * missing                   # recent facts the server lacks
                      - slow * response_weeks * (1 + overload) - overload_penalty * overload)
 
-        with ``overload = max(0, load - 1)`` and ``missing = news - known`` weeks. Afterwards
-        the server's picture is current, and each ticket reveals news with ``touchpoint_news_share``.
+        with ``overload = max(0, load - 1)``. The information age of a ticket is the age of the
+        oldest fact the server lacks (0 if none). Afterwards the customer of a stale ticket has
+        repeated the newest fact the server lacked (the server holds it), and each ticket brings a
+        new fact with ``touchpoint_news_share``. (Core rules have no service failures, and the
+        server here always holds every fact, so a wrong action never arises.)
         """
         model, rng, sv = self.model, self.model.rng, self.model.params.service
         ip = model.params.information
@@ -196,50 +237,71 @@ class Employee(mesa.Agent):
             - slow * (1.0 + overload)
             - sv.overload_penalty * overload
         )
+        repeated = []
         for account in self.tickets:
-            known = self.knows[account]
-            missing = max(0, account.news - known)
-            stale_loss = sv.stale_penalty * (1.0 - math.exp(-missing / sv.stale_time_constant))
-            account.experiences.append(_clip(delivered + rng.normal(0.0, sv.perception_noise_sd) - stale_loss))
-            model.touchpoint_log(min(t - known, ip.info_age_cap_weeks), missing > 0)
+            missing = [f for f in account.facts if f not in self.facts]
+            quality = delivered + rng.normal(0.0, sv.perception_noise_sd) - ip.repeat_cost * len(missing)
+            account.experiences.append(_clip(quality))
+            age = t - min(f.week for f in missing) if missing else 0
+            model.touchpoint_log(min(age, ip.info_age_cap_weeks), bool(missing))
+            if missing:
+                repeated.append(max(missing, key=lambda f: f.week))
+        for fact in repeated:
+            self.learn(fact)
         for account in self.tickets:
-            self.knows[account] = t
             if rng.random() < ip.touchpoint_news_share:
-                account.news = t
+                account.say(self)
         self.tickets.clear()
 
     def share(self) -> None:
-        """Pass newer news to each other member of my accounts' teams, with q = rate * E * (0.5 + 0.5 sharing).
+        """Tell each collaborator each fact I hold, with q = rate * E * culture (one cascade trial each).
 
-        Only news newer than what the colleague and their unit pool hold. Tied to the colleague:
-        they hear it directly with probability q. Otherwise it reaches their unit's pool with
-        probability q / hops (hops to the nearest member of their unit; never if unreachable).
-        Messages are delivered by :meth:`absorb` once everyone has shared (a synchronous week).
+        culture = f + (1 - f) ((1 - w) sharing + w climate). A fresh fact may go to anybody; an
+        older one only to a collaborator on the account's team (nobody else would keep it), and
+        only if they lack it. Messages are delivered by :meth:`absorb` once everyone has shared.
         """
-        rng = self.model.rng
-        q = self.model.params.information.peer_share_rate * self.engagement
-        q *= 0.5 + 0.5 * self.leader.traits["information_sharing"]
-        for account, stamp in self.knows.items():
-            for mate in account.team:
-                if mate is self:
-                    continue
-                pool = mate.leader.pool
-                if stamp <= max(mate.knows[account], pool.get(account, NEVER)):
-                    continue
-                if mate in self.collaborators:
+        rng, ip = self.model.rng, self.model.params.information
+        mix = (1 - ip.norm_weight) * self.leader.traits["information_sharing"] + ip.norm_weight * self.model.climate
+        q = ip.peer_share_rate * self.engagement * (ip.culture_floor + (1 - ip.culture_floor) * mix)
+        for fact in list(self.facts):
+            if self.model.fresh(fact):
+                for mate in self.collaborators:
                     if rng.random() < q:
-                        mate.inbox[account] = max(mate.inbox.get(account, NEVER), stamp)
-                elif self.hops[mate.unit] < FAR and rng.random() < q / max(self.hops[mate.unit], 1):
-                    mate.leader.inbox[account] = max(mate.leader.inbox.get(account, NEVER), stamp)
+                        mate.inbox[fact] = None
+            else:
+                for mate in fact.account.team:
+                    if mate in self.collaborators and fact not in mate.facts and rng.random() < q:
+                        mate.inbox[fact] = None
 
     def absorb(self) -> None:
-        for account, stamp in self.inbox.items():
-            self.knows[account] = max(self.knows[account], stamp)
+        for fact in self.inbox:
+            self.learn(fact)
         self.inbox.clear()
 
 
+class Team:
+    """A team leader's people (teams of ``span_of_control`` within a unit)."""
+
+    def __init__(self, model: ReferenceModel, leader: Leader) -> None:
+        self.model, self.leader = model, leader
+        self.members: list[Employee] = []
+
+    def topics(self) -> list[Fact]:
+        """The fresh facts the members hold about accounts whose team they are on (once each)."""
+        return list({f: None for m in self.members for f in m.facts if m.on_team(f) and self.model.fresh(f)})
+
+    def meeting(self, topics: list[Fact]) -> None:
+        """Each topic comes up with probability meeting_share * sharing; then every member holds it."""
+        rng, ip = self.model.rng, self.model.params.information
+        share = ip.meeting_share * self.leader.traits["information_sharing"]
+        for fact in topics:
+            if rng.random() < share:
+                for member in self.members:
+                    member.learn(fact)
+
+
 class Leader(mesa.Agent):
-    """A unit's leader. ``pool`` is what the unit as a whole has heard about each account."""
+    """A unit's leaders (every team leader of a unit has the unit's style in the core rules)."""
 
     model: ReferenceModel
 
@@ -247,49 +309,6 @@ class Leader(mesa.Agent):
         super().__init__(model)
         self.unit, self.traits = unit, dict(traits)
         self.members: list[Employee] = []
-        self.pool: dict[Account, int] = {}
-        self.inbox: dict[Account, int] = {}
-        self.briefing: dict[Account, int] = {}
-
-    @property
-    def meeting_share(self) -> float:
-        return self.model.params.information.meeting_share * self.traits["information_sharing"]
-
-    def absorb(self) -> None:
-        for account, stamp in self.inbox.items():
-            self.pool[account] = max(self.pool.get(account, NEVER), stamp)
-        self.inbox.clear()
-
-    def team_meeting(self) -> None:
-        """Each member's picture of each account enters the pool with probability meeting_share * sharing."""
-        rng, share = self.model.rng, self.meeting_share
-        for member in self.members:
-            for account, stamp in member.knows.items():
-                if rng.random() < share and stamp > self.pool.get(account, NEVER):
-                    self.pool[account] = stamp
-        self.briefing = dict(self.pool)  # what this leader brings to the executive meeting
-
-    def executive_meeting(self) -> None:
-        """Each other leader's briefing on each account reaches my pool with probability
-        executive_share * my sharing * their sharing."""
-        rng = self.model.rng
-        for other in self.model.leaders:
-            if other is self:
-                continue
-            reach = self.model.params.information.executive_share * self.traits["information_sharing"]
-            reach *= other.traits["information_sharing"]
-            for account, stamp in other.briefing.items():
-                if rng.random() < reach and stamp > self.pool.get(account, NEVER):
-                    self.pool[account] = stamp
-
-    def brief_team(self) -> None:
-        """Each member learns the pool's picture of each of their accounts with probability meeting_share * sharing."""
-        rng, share = self.model.rng, self.meeting_share
-        for member in self.members:
-            for account, known in member.knows.items():
-                if rng.random() < share:
-                    member.knows[account] = max(known, self.pool.get(account, NEVER))
-        self.briefing = {}
 
 
 class Account(mesa.Agent):
@@ -309,8 +328,20 @@ class Account(mesa.Agent):
         self.contract_value = spec.contract_value * rng.lognormal(0.0, p.journey.contract_value_spread)
         self.contract_end = int(rng.integers(1, p.journey.contract_weeks + 1))
         self.team: list[Employee] = []
-        self.news = NEVER
+        self.facts: list[Fact] = []  # the K latest, oldest first
         self.experiences: list[float] = []
+
+    def say(self, hearer: Employee | None, week: int | None = None) -> Fact:
+        """The customer says something new to ``hearer``: the oldest of K facts is superseded."""
+        fact = Fact(self, self.model.steps if week is None else week)
+        self.facts.append(fact)
+        if len(self.facts) > self.model.params.information.facts_per_account:
+            old = self.facts.pop(0)
+            for holder in old.holders:
+                del holder.facts[old]
+        if hearer is not None:
+            hearer.learn(fact)
+        return fact
 
     def step(self) -> None:
         """Raise a Poisson(maintenance_touchpoints) number of tickets with the support team member."""
@@ -338,11 +369,9 @@ class Account(mesa.Agent):
         self.expectation += s.expectation_adaptation * (perf - self.expectation)
 
     def tell_news(self) -> None:
-        """With probability news_rate the customer tells one team member (uniformly) something new."""
-        rng, t = self.model.rng, self.model.steps
-        if rng.random() < self.model.params.information.news_rate:
-            self.news = t
-            self.team[int(rng.integers(len(self.team)))].knows[self] = t
+        """With probability news_rate the customer tells whoever serves them now (support) something new."""
+        if self.model.rng.random() < self.model.params.information.news_rate:
+            self.say(self.team[SUPPORT])
 
     def renew(self) -> None:
         """At contract end: churn with P = 1 / (1 + exp(-(a - b S))); else renew for another
@@ -357,11 +386,13 @@ class Account(mesa.Agent):
         self.contract_end += self.model.params.journey.contract_weeks
 
     def leave(self) -> None:
-        """A churned account leaves its team members' and units' memories and the model."""
+        """A churned account leaves its team members' portfolios and memories, and the model."""
         self.model.churned += 1
         for member in self.team:
-            del member.knows[self]
-            member.leader.pool.pop(self, None)
+            member.accounts.remove(self)
+        for fact in self.facts:
+            for holder in fact.holders:
+                del holder.facts[fact]
         self.remove()
 
 
@@ -382,6 +413,7 @@ class ReferenceModel(mesa.Model):
         segs = scenario.customers.segments
         self.segment_specs = [segs.small, segs.mid_market, segs.enterprise]
         self.churned = 0
+        self.climate = scenario.organization.executive.cx_commitment
         self.kpis: list[dict[str, float]] = []
         self._tp = [0, 0.0, 0]  # this week's touchpoints, summed information age, stale touchpoints
         self._build_company()
@@ -412,11 +444,13 @@ class ReferenceModel(mesa.Model):
         for person in people:
             self.leaders[person.unit].members.append(person)
         sizes = np.array([s.employees for s in specs])
+        team_of, team_unit = split_into_teams(sizes, org.span_of_control)
+        self.teams = [Team(self, self.leaders[u]) for u in team_unit.tolist()]
+        for person, team in zip(people, team_of.tolist(), strict=True):
+            self.teams[team].members.append(person)
         adjacency = collaboration_network(sizes, org.ties_per_employee, org.rewiring, org.cross_unit_ties, self.rng)
-        hops = hops_to_units(adjacency, np.repeat(np.arange(len(UNITS)), sizes)).tolist()
         for i, person in enumerate(people):
             person.collaborators = {people[j] for j in adjacency.indices[adjacency.indptr[i] : adjacency.indptr[i + 1]]}
-            person.hops = hops[i]
 
     def _build_accounts(self, n: int) -> None:
         """Each account gets a sales, a delivery and a support member, one account at a time.
@@ -425,8 +459,9 @@ class ReferenceModel(mesa.Model):
         least ``projects_per_delivery_employee``). Support prefers a random support collaborator
         of the account's delivery member whose portfolio is below the target; otherwise, as for
         sales and delivery, a member is drawn in proportion to their room below the target
-        (:func:`sim.journey.assign_seats`). Each member's picture is 0-26 weeks old (support's
-        0-3); the latest news is the newest picture.
+        (:func:`sim.journey.assign_seats`). Each account has said K facts within the last
+        ``initial_knowledge_age_max_weeks``; support heard them all, sales and delivery each with
+        ``initial_colleague_fact_share``.
         """
         rng = self.rng
         shares = np.array([s.share for s in self.segment_specs])
@@ -456,8 +491,32 @@ class ReferenceModel(mesa.Model):
             portfolio[support] = portfolio.get(support, 0) + 1
             account.team = [sales, delivery, support]  # indexed by unit
             for member in account.team:
-                member.knows[account] = -int(rng.integers(0, 4 if member.unit == SUPPORT else 27))
-            account.news = max(member.knows[account] for member in account.team)
+                member.accounts.append(account)
+            ip = self.params.information
+            ages = sorted(rng.integers(0, ip.initial_knowledge_age_max_weeks + 1, ip.facts_per_account), reverse=True)
+            for age in ages:
+                fact = account.say(support, week=-int(age))
+                for member in (sales, delivery):
+                    if rng.random() < ip.initial_colleague_fact_share:
+                        member.learn(fact)
+
+    def fresh(self, fact: Fact) -> bool:
+        """Whether a fact is younger than ``relevance_weeks``."""
+        return self.steps - fact.week < self.params.information.relevance_weeks
+
+    def executive_meeting(self) -> None:
+        """Between units u and v each account comes up with probability executive_share * sharing_u * sharing_v;
+        then its member in v learns what its member in u holds (from the holdings before the meeting)."""
+        rng, ip = self.rng, self.params.information
+        told = []
+        for u, v in ((a, b) for a in range(len(UNITS)) for b in range(len(UNITS)) if a != b):
+            reach = ip.executive_share * self.leaders[u].traits["information_sharing"]
+            reach *= self.leaders[v].traits["information_sharing"]
+            for account in self.accounts:
+                if rng.random() < reach:
+                    told += [(account.team[v], f) for f in account.facts if f in account.team[u].facts]
+        for member, fact in told:
+            member.learn(fact)
 
     def touchpoint_log(self, info_age: float, stale: bool) -> None:
         self._tp[0] += 1
@@ -472,15 +531,16 @@ class ReferenceModel(mesa.Model):
         self.accounts.shuffle_do("step")
         self.employees.shuffle_do("serve")
         self.accounts.shuffle_do("evaluate")
+        self.employees.do("forget_stale")
         self.accounts.shuffle_do("tell_news")
+        meeting = self.steps % self.config.organization.meeting_every_weeks == 0
+        topics = [(team, team.topics()) for team in self.teams] if meeting else []
         self.employees.shuffle_do("share")
         self.employees.do("absorb")
-        leaders = self.agents_by_type[Leader]
-        leaders.do("absorb")
-        if self.steps % self.config.organization.meeting_every_weeks == 0:
-            leaders.do("team_meeting")
-            leaders.do("executive_meeting")
-            leaders.do("brief_team")
+        for team, raised in topics:  # team meetings work from the holdings before the colleagues' exchange
+            team.meeting(raised)
+        if meeting:
+            self.executive_meeting()
         self.accounts.shuffle_do("renew")
         self._record()
         if self.steps >= self.config.steps:

@@ -481,7 +481,7 @@ def print_summary(summary: dict, title: str) -> None:
         ("mean engagement", _num(summary["mean_engagement"], ".3f")),
         ("information age at touchpoints", _num(summary["mean_info_age_weeks"], ".2f", " weeks")),
         ("touchpoints with stale information", _pct(summary["stale_share"])),
-        ("handoff information loss", _pct(summary["handoff_info_loss"])),
+        ("requirements lost at handoff", _pct(summary["handoff_info_loss"])),
         ("failures recovered on the spot", _pct(summary["recovery_rate"])),
         ("employee turnover", _pct(summary["employee_turnover_rate"], " / year")),
     ]

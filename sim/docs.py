@@ -47,7 +47,8 @@ POLICY_MEANINGS: dict[str, tuple[str, str]] = {
         "Seed 004 (Saarijärvi & Puustinen 2020: empowered employees fix issues readily).",
     ),
     "transfer_meeting": (
-        "A transfer meeting at every sales-to-delivery handoff: handoff fidelity rises by "
+        "A transfer meeting at every sales-to-delivery handoff (won deals and repeat projects): the chance that "
+        "each requirement, and each fact the salesperson holds, reaches delivery rises by "
         "`information.transfer_meeting_gain`.",
         "Seed 003 ('a transfer meeting where sales organization transfers the project to the delivery organization').",
     ),
@@ -55,6 +56,13 @@ POLICY_MEANINGS: dict[str, tuple[str, str]] = {
         "User stories carry the customer's needs into delivery: handoff fidelity rises by "
         "`information.user_stories_gain`; delivery failures fall by `information.user_stories_failure_cut`.",
         "Seed 003 (user stories 'decrease the chance of miscommunication').",
+    ),
+    "shared_customer_record": (
+        "A shared customer record: people log `information.logging_share` of the facts they hear from a customer, "
+        "and everyone serving the account (its team and stand-ins) can read what was logged; costs "
+        "`costs.record_cost_per_seat_year` per seat and `costs.record_minutes_per_fact` per logged fact.",
+        "Seed 000 5.4.3 ('integrated technologies'; 'a seamless experience and a seamlessly integrated technology "
+        "stack'); seed 004 (an effortless transition).",
     ),
     "cx_incentives": (
         "CX results are part of the incentive system: each team earns a bonus share that rises with its "
@@ -91,7 +99,8 @@ TRAIT_MEANINGS: dict[str, str] = {
     "support": "leader support, a job resource that lifts engagement",
     "recognition": "recognition as contingent reward, a job resource that lifts engagement",
     "feedback_processing": "how readily the reports reaching the team become a process fix",
-    "information_sharing": "share of customer news passed on at meetings; the unit's sharing culture in peer diffusion",
+    "information_sharing": "how readily customer facts come up at the team's meetings; the team's sharing culture "
+    "in peer diffusion; care for staff in engagement",
 }
 
 #: published basis of each style preset (the comments in sim.leadership.STYLE_PRESETS)

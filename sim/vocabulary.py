@@ -88,6 +88,7 @@ CAUSES = (
     "unrecovered_failure",
     "low_skill",
     "slow_channel",
+    "missing_requirement",
 )
 (
     HIGH_EXPECTATIONS,
@@ -97,6 +98,7 @@ CAUSES = (
     UNRECOVERED_FAILURE,
     LOW_SKILL,
     SLOW_CHANNEL,
+    MISSING_REQUIREMENT,
 ) = range(len(CAUSES))
 #: causes a team can work on with a process fix (high expectations are the customer's, not a process's)
 FIXABLE = np.array([c for c in range(len(CAUSES)) if c != HIGH_EXPECTATIONS])

@@ -1,6 +1,7 @@
 """No unnamed numbers in the mechanism code: every mechanism constant is a named scenario parameter.
 
-The phase modules, the initialization and the stores they share are parsed with ``ast``; any
+The phase modules, the initialization and the stores they share (the account teams, the
+knowledge store, the workforce) are parsed with ``ast``; any
 numeric literal other than 0, 1 and -1 (and their float forms) fails the test unless it is
 listed below with the reason it is not a parameter. A new mechanism constant therefore has to
 become a parameter in :mod:`sim.scenario.parameters` (with unit, bounds and source or
@@ -20,6 +21,7 @@ CHECKED = [
     *sorted((MODEL / "phases").glob("*.py")),
     MODEL / "initialization.py",
     MODEL / "account_teams.py",
+    MODEL / "knowledge.py",
     MODEL / "workforce.py",
 ]
 
@@ -31,13 +33,14 @@ IMPLEMENTATION_CONSTANTS: dict[tuple[str, float], str] = {
     ("touchpoints.py", 7.0): "unit conversion: days per week (a channel's response time is given in days)",
     ("touchpoints.py", 2): "shape of a draw: two uniform numbers per touchpoint (failure, recovery)",
     ("transitions.py", 2): "shape of a draw: two uniform numbers per deal (decided, won)",
+    ("diffusion.py", 2): "shape of a draw: two uniform numbers per requirement (over-promised, lost)",
     ("measurement.py", 10): "the 0-10 likelihood-to-recommend answer scale that defines NPS (Reichheld 2003)",
     ("measurement.py", 9): "NPS definition: promoters answer 9-10 (Reichheld 2003)",
     ("measurement.py", 6): "NPS definition: detractors answer 0-6 (Reichheld 2003)",
     ("transitions.py", 1e-9): "numerical guard of the logit of a probability, keeps log finite",
     ("initialization.py", 1.1): "preallocated account rows (growth headroom); the store grows on demand",
     ("initialization.py", 64): "preallocated account rows (minimum slack); the store grows on demand",
-    ("workforce.py", 99): "sentinel hop count for an unreachable unit (mapped to route weight 0)",
+    ("diffusion.py", 4): "bands of the per-contact probability in which peer trials are thinned (same distribution)",
     ("workforce.py", 2): "Watts-Strogatz needs an even degree of at least 2 and a ring of more than 2 seats",
     ("workforce.py", 31): "upper bound 2**31 of the seed passed to networkx",
 }

@@ -22,6 +22,7 @@ EVERY_POLICY = {
     "empowerment": True,
     "transfer_meeting": True,
     "user_stories": True,
+    "shared_customer_record": True,
     "cx_incentives": True,
     "recruit_for_attitude": True,
 }
@@ -68,13 +69,25 @@ def test_new_hires_into_a_licensed_unit_train_and_cost_their_hiring() -> None:
     np.testing.assert_allclose(df["cost.attitude_premium"], df["hires"] * 2_000)
 
 
-def test_transfer_meeting_cost_is_wins_times_time_times_rate() -> None:
+def test_transfer_meeting_cost_is_handoffs_times_time_times_rate() -> None:
+    """Every project is handed over, won deals and repeat projects alike."""
     on = frame(policies={"transfer_meeting": True})
     off = frame()
     rate = (70_000 + 65_000) / 2 / 1_600  # EUR per hour, half sales and half delivery
-    assert on["wins"].sum() > 5
-    np.testing.assert_allclose(on["cost.transfer_meetings"], on["wins"] * 4.0 * rate, rtol=1e-12)
+    assert on["wins"].sum() > 5 and on["new_projects"].sum() > 5
+    np.testing.assert_allclose(on["handoffs"], on["wins"] + on["new_projects"])
+    np.testing.assert_allclose(on["cost.transfer_meetings"], on["handoffs"] * 4.0 * rate, rtol=1e-12)
     assert off["cost.transfer_meetings"].sum() == 0
+
+
+def test_shared_record_costs_a_licence_per_seat_and_the_logging_time() -> None:
+    on = frame(parameters=NO_QUITS, policies={"shared_customer_record": True})
+    off = frame(parameters=NO_QUITS)
+    assert off["cost.shared_record"].sum() == 0 and off["facts_logged"].sum() == 0
+    assert on["facts_logged"].sum() > 100
+    hourly = (10 * 70_000 + 12 * 65_000 + 8 * 45_000) / 30 / 1_600  # mean over the filled seats
+    want = 30 * 1_200 / 52 + on["facts_logged"] * 2.0 / 60 * hourly
+    np.testing.assert_allclose(on["cost.shared_record"], want, rtol=1e-12)
 
 
 def test_meetings_cost_the_staff_an_hour_every_meeting_week() -> None:
@@ -97,10 +110,10 @@ def test_survey_cost_is_proportional_to_answers_and_costs_change_no_behaviour() 
 def test_policy_costs_are_zero_when_off_and_priced_when_on(all_on) -> None:
     df, _ = all_on
     off = frame(seed=5)
-    for c in ("transfer_meetings", "user_stories", "cx_incentives", "empowerment", "licence_training"):
+    for c in ("transfer_meetings", "user_stories", "cx_incentives", "empowerment", "licence_training", "shared_record"):
         assert off[f"cost.{c}"].sum() == 0
         assert df[f"cost.{c}"].sum() > 0
-    np.testing.assert_allclose(df["cost.user_stories"], df["wins"] * 8.0 * 65_000 / 1_600, rtol=1e-12)
+    np.testing.assert_allclose(df["cost.user_stories"], df["handoffs"] * 8.0 * 65_000 / 1_600, rtol=1e-12)
     np.testing.assert_allclose(df["cost.empowerment"], df["recovered"] * 200.0)
     head = df[[f"headcount.{u}" for u in UNITS]].sum(axis=1)
     # each team is paid its bonus share of the full bonus: somewhere between nothing and everybody's full bonus

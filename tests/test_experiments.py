@@ -11,7 +11,7 @@ from conftest import BASELINE_YAML, REPO_ROOT
 from sim.errors import InputError
 from sim.experiments.spec import MAX_RUNS, design_size, load_experiment
 
-EXPECTED_RUNS = {"leadership_x_information_speed": 360, "policy_portfolio": 160, "staffing_sweep": 180}
+EXPECTED_RUNS = {"leadership_x_information_speed": 360, "policy_portfolio": 180, "staffing_sweep": 180}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_RUNS))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sim.model import CXModel
 from sim.model.agents import Customer, Employee, Leader
-from sim.outputs.summary import OUTCOMES, summarise
+from sim.outputs.summary import DELIVERY_TOUCHPOINTS, OUTCOMES, summarise
 from sim.vocabulary import CHURNED, DELIVERY_STAGE, LOST, MAINTENANCE, PURCHASE, STAGES, VOID
 
 STYLES = ("transformational", "transactional", "laissez_faire", "servant")
@@ -94,6 +94,18 @@ def check_state(model: CXModel) -> None:
     assert len(set(seats)) == len(seats)
     assert w.filled[seats].all()
     assert len(model.agents_by_type[Leader]) == model.workforce.teams
+    # knowledge: a sorted set of fresh (fact, seat) holdings off the account teams; team bits only
+    # for facts the account has; at most K facts per account, each once
+    kn = model.world.knowledge
+    keys = kn.keys
+    assert (np.diff(keys) > 0).all()
+    assert ((keys >> kn.bits) >= kn.base).all() and ((keys & kn.mask) < w.size).all()
+    k = acc.facts
+    held = (acc.team_knows[:n, :, None] >> np.arange(k, dtype=np.uint16)) & 1
+    assert not (held.astype(bool) & (acc.fact_id[:n, None, :] < 0)).any()
+    ids = acc.fact_id[:n][acc.fact_id[:n] >= 0]
+    assert np.unique(ids).size == ids.size
+    assert (acc.fact_count[:n] >= (acc.fact_id[:n] >= 0).sum(axis=1)).all()
 
 
 @settings(
@@ -158,7 +170,10 @@ def test_invariants_hold_every_week(sc):
         "mean_info_age_weeks": no_touchpoints,
         "stale_share": no_touchpoints,
         "failure_rate": no_touchpoints,
-        "handoff_info_loss": w["handoffs"].sum() == 0,
+        "handoff_info_loss": w["requirements"].sum() == 0,
+        "overpromise_share": w["requirements"].sum() == 0,
+        "delivery_failure_rate": w[DELIVERY_TOUCHPOINTS].to_numpy().sum() == 0,
+        "rework_share": w["delivery_failures"].sum() == 0,
         "recovery_rate": w["failures"].sum() == 0,
         "employee_turnover_rate": headcount.sum() == 0,
         "customer_lifetime_years": not summary["annual_churn_rate"],
@@ -171,8 +186,14 @@ def test_invariants_hold_every_week(sc):
         assert isinstance(value, float) and math.isfinite(value), key
     for key in ("annual_churn_rate", "mean_satisfaction", "mean_engagement", "stale_share", "recovery_rate"):
         assert summary[key] is None or summary[key] >= 0, key
-    for key in ("mean_satisfaction", "mean_engagement", "stale_share", "handoff_info_loss", "recovery_rate"):
-        assert summary[key] is None or summary[key] <= 1, key
+    shares = ("handoff_info_loss", "overpromise_share", "delivery_failure_rate", "rework_share")
+    for key in ("mean_satisfaction", "mean_engagement", "stale_share", "recovery_rate", *shares):
+        assert summary[key] is None or 0 <= summary[key] <= 1, key
+    # every requirement agreed is a requirement of a handoff; rework failures are delivery failures
+    assert (frame["requirements"] == frame["handoffs"] * sc.parameters.information.requirements_per_project).all()
+    assert (frame["requirements_lost"] <= frame["requirements"]).all()
+    assert (frame["rework_failures"] <= frame["delivery_failures"]).all()
+    assert (frame["delivery_failures"] <= frame["failures"]).all()
     assert summary["nps"] is None or -100 <= summary["nps"] <= 100
 
 

@@ -46,6 +46,7 @@ DEFAULT_METRICS = (
     "mean_info_age_weeks",
     "stale_share",
     "handoff_info_loss",
+    "delivery_failure_rate",
     "recovery_rate",
     "employee_turnover_rate",
     "net_revenue_retention",

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.knowledge import change_members
+from sim.model.knowledge import forget_seats as forget_knowledge
 from sim.model.sampling import draw_weighted
-from sim.vocabulary import DELIVERY, N_UNITS, NEVER, UNIT_PAIRS
+from sim.vocabulary import DELIVERY, N_UNITS, UNIT_PAIRS
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -68,17 +70,11 @@ def refresh_ties(world: World, rows: np.ndarray) -> None:
 def forget_seats(world: World, seats: np.ndarray) -> None:
     """New hires know none of their seat's accounts.
 
-    Unlike a colleague who takes over an account (and starts from what the unit has heard at
-    the meetings they attended, see :func:`assign_seats`), a new hire has been to none of them:
-    they learn from the customer or at their first meeting.
+    Unlike a colleague who takes over an account (and brings what they heard of it while it was
+    fresh, see :func:`assign_seats`), a new hire has heard nothing: they learn from the customer,
+    from colleagues or at their first meeting (:func:`sim.model.knowledge.forget_seats`).
     """
-    is_new = np.zeros(world.workforce.size, dtype=bool)
-    is_new[seats] = True
-    team = world.accounts.team
-    for u in range(N_UNITS):
-        col = team[:, u]
-        m = (col >= 0) & is_new[np.maximum(col, 0)]
-        world.accounts.known[m, u] = NEVER
+    forget_knowledge(world, seats)
 
 
 def assign_seats(world: World, rows: np.ndarray, unit: int, prefer_near: np.ndarray | None = None) -> None:
@@ -133,8 +129,9 @@ def _assign_slice(
             pick = choice[has]
             pick[ok] = mate[ok]
             choice[has] = pick
-    changed = acc.team[rows, unit] != choice
+    previous = acc.team[rows, unit]
+    changed = previous != choice
     acc.team[rows, unit] = choice
-    # a new team member knows what the unit has heard, not what the previous one knew
-    acc.known[rows[changed], unit] = acc.pool[rows[changed], unit]
+    # a new team member knows what they heard while it was fresh, not what the previous one knew
+    change_members(world, rows[changed], unit, previous[changed], choice[changed])
     np.add.at(counts, choice, 1)

@@ -5,10 +5,12 @@ delivery, maintenance — and ends churned (a customer that did not renew) or lo
 or deal that went elsewhere). Rows are never deleted, so accounts are conserved: every account
 ever created is in exactly one stage. Unused capacity rows have stage ``VOID``.
 
-Per account and unit the store also keeps the account *team* (the seat serving it in each unit)
-and what that team knows: ``known`` is the week stamp of the newest picture of the customer
-that the team member holds, ``pool`` what the unit as a whole has heard, ``news`` the stamp of
-the customer's latest news (see :mod:`sim.model.phases.diffusion`).
+Per account and unit the store also keeps the account *team* (the seat serving it in each unit),
+the account's latest facts (``fact_id``, ``fact_week``, ``fact_logged``: a ring of
+``information.facts_per_account`` slots, ``fact_count`` facts so far) and which of them each
+team member holds (``team_knows``, one bit per slot; see :mod:`sim.model.knowledge`), and the
+requirements of its current project that delivery lacks (``req_missing``: lost at the handoff or
+over-promised, see :func:`sim.model.phases.diffusion.handoff`).
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ from sim.vocabulary import (
     VOID,
 )
 
+#: a column dimension: one entry per fact slot of the account (``information.facts_per_account``)
+FACTS = "facts"
+
 #: the unit responsible for each stage, indexed by stage + 1 so that unused rows (-1) and end
 #: states map to a valid column
 _STAGE_UNIT_OR_VOID = np.array([0, SALES, SALES, DELIVERY, SUPPORT, 0, 0])
 
-_COLUMNS: dict[str, tuple[type, tuple[int, ...], float]] = {
+_COLUMNS: dict[str, tuple[type, tuple[int | str, ...], float]] = {
     "stage": (np.int8, (), VOID),
     "segment": (np.int8, (), 0),
     "created": (np.int32, (), 0),
@@ -46,9 +51,12 @@ _COLUMNS: dict[str, tuple[type, tuple[int, ...], float]] = {
     "contract_end": (np.int32, (), -1),
     "project_end": (np.int32, (), -1),
     "team": (np.int32, (N_UNITS,), -1),
-    "known": (np.int32, (N_UNITS,), NEVER),
-    "pool": (np.int32, (N_UNITS,), NEVER),
-    "news": (np.int32, (), NEVER),
+    "fact_id": (np.int64, (FACTS,), -1),
+    "fact_week": (np.int32, (FACTS,), NEVER),
+    "fact_logged": (np.bool_, (FACTS,), False),
+    "fact_count": (np.int64, (), 0),
+    "team_knows": (np.uint16, (N_UNITS,), 0),
+    "req_missing": (np.int16, (), 0),
     "tied": (np.bool_, (len(UNIT_PAIRS),), False),
     "open_complaint": (np.bool_, (), False),
     "complaint_seat": (np.int32, (), -1),
@@ -77,9 +85,12 @@ class Accounts:
     contract_end: np.ndarray
     project_end: np.ndarray
     team: np.ndarray
-    known: np.ndarray
-    pool: np.ndarray
-    news: np.ndarray
+    fact_id: np.ndarray
+    fact_week: np.ndarray
+    fact_logged: np.ndarray
+    fact_count: np.ndarray
+    team_knows: np.ndarray
+    req_missing: np.ndarray
     tied: np.ndarray
     open_complaint: np.ndarray
     complaint_seat: np.ndarray
@@ -91,11 +102,15 @@ class Accounts:
     ended_at: np.ndarray
     survey_load: np.ndarray
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, facts: int = 1) -> None:
         self.n = 0
         self.capacity = max(16, capacity)
+        self.facts = facts
         for name, (dtype, tail, fill) in _COLUMNS.items():
-            setattr(self, name, np.full((self.capacity, *tail), fill, dtype=dtype))
+            setattr(self, name, np.full((self.capacity, *self._shape(tail)), fill, dtype=dtype))
+
+    def _shape(self, tail: tuple[int | str, ...]) -> tuple[int, ...]:
+        return tuple(self.facts if d == FACTS else int(d) for d in tail)
 
     def allocate(self, k: int) -> np.ndarray:
         """Reserve ``k`` new rows (growing the arrays if needed) and return their indices."""
@@ -103,7 +118,7 @@ class Accounts:
             new_cap = max(int(1.5 * self.capacity), self.n + k)
             for name, (dtype, tail, fill) in _COLUMNS.items():
                 old = getattr(self, name)
-                grown = np.full((new_cap, *tail), fill, dtype=dtype)
+                grown = np.full((new_cap, *self._shape(tail)), fill, dtype=dtype)
                 grown[: self.capacity] = old
                 setattr(self, name, grown)
             self.capacity = new_cap
@@ -125,6 +140,11 @@ class Accounts:
     def in_journey(self) -> np.ndarray:
         """Mask of accounts in one of the four journey stages."""
         return (self.stage >= PRE_PURCHASE) & (self.stage <= MAINTENANCE)
+
+    def in_journey_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each of ``rows`` is in one of the four journey stages."""
+        stage = self.stage[rows]
+        return (stage >= PRE_PURCHASE) & (stage <= MAINTENANCE)
 
     def server_seat(self) -> np.ndarray:
         """The seat responsible for each account in its current stage (-1 outside the journey)."""

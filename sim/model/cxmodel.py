@@ -7,7 +7,7 @@ Scheduling (one step = one week; ODD "Process overview and scheduling")::
     2 engagement     job demands-resources; then staffing (quits, hires) and skill growth
     3 touchpoints    accounts meet capacity-limited employees over their stage's channels; standards adapt
     4 satisfaction   expectation-disconfirmation; complaint resolution
-    5 diffusion      customer news spreads between people, units and meetings
+    5 diffusion      customers tell their server; facts spread between collaborators and at meetings
     6 transitions    prospects arrive from the market (Bass) and convert, deals close, projects complete
     7 renewal        contracts end: renew (re-priced) or churn
     8 word of mouth  reputation (how far customers' word of mouth carries into the market)
@@ -67,6 +67,7 @@ LEVERS: dict[str, str] = {
     "empowerment": "policies.empowerment",
     "transfer_meeting": "policies.transfer_meeting",
     "user_stories": "policies.user_stories",
+    "shared_customer_record": "policies.shared_customer_record",
     "cx_incentives": "policies.cx_incentives",
     "recruit_for_attitude": "policies.recruit_for_attitude",
     "survey_coverage": "policies.survey_coverage",
@@ -117,6 +118,7 @@ class CXModel(mesa.Model):
         empowerment: bool | None = None,
         transfer_meeting: bool | None = None,
         user_stories: bool | None = None,
+        shared_customer_record: bool | None = None,
         cx_incentives: bool | None = None,
         recruit_for_attitude: bool | None = None,
         survey_coverage: float | None = None,
@@ -138,6 +140,7 @@ class CXModel(mesa.Model):
             "empowerment": empowerment,
             "transfer_meeting": transfer_meeting,
             "user_stories": user_stories,
+            "shared_customer_record": shared_customer_record,
             "cx_incentives": cx_incentives,
             "recruit_for_attitude": recruit_for_attitude,
             "survey_coverage": survey_coverage,

@@ -5,8 +5,8 @@ The workforce and its collaboration network come first, then the customers under
 their serving unit's picture of them better than the other units'), then the open prospects.
 People start near their engagement equilibrium rather than at their bare disposition
 (``engagement.settling_rounds`` rounds of it). How long ago the initial accounts were won and
-how old their team members' pictures of them are come from ``journey.initial_account_age_max_weeks``
-and ``information.initial_*knowledge_age_max_weeks``.
+the facts they have said lately and who heard them come from ``journey.initial_account_age_max_weeks``,
+``information.initial_knowledge_age_max_weeks`` and ``information.initial_colleague_fact_share``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.account_teams import assign_seats, refresh_ties
+from sim.model.phases.diffusion import handoff
 from sim.model.phases.engagement import equilibrium
 from sim.model.phases.measurement import promoter_detractor
 from sim.model.phases.transitions import add_prospects, draw_segments
 from sim.model.workforce import build_workforce
 from sim.model.world import World
-from sim.vocabulary import DELIVERY, DELIVERY_STAGE, MAINTENANCE, N_UNITS, NEVER, SALES, SUPPORT
+from sim.vocabulary import DELIVERY, DELIVERY_STAGE, MAINTENANCE, N_UNITS, SALES, SUPPORT
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
@@ -55,7 +56,6 @@ def _add_initial_customers(world: World, k: int) -> None:
     acc, rng, config = world.accounts, world.rng, world.config
     j = world.params.journey
     sp = world.params.satisfaction
-    ip = world.params.information
     rows = acc.allocate(k)
     if not k:
         return
@@ -73,10 +73,32 @@ def _add_initial_customers(world: World, k: int) -> None:
     assign_seats(world, rows, DELIVERY)
     maint = rows[in_maint]
     assign_seats(world, maint, SUPPORT, prefer_near=acc.team[maint, DELIVERY])
-    # what each team member knows: the serving unit recently, the others longer ago
-    age = rng.integers(0, ip.initial_knowledge_age_max_weeks + 1, (k, N_UNITS))
-    serving = np.where(in_maint, SUPPORT, DELIVERY)
-    age[np.arange(k), serving] = rng.integers(0, ip.initial_serving_knowledge_age_max_weeks + 1, k)
-    acc.known[rows] = np.where(acc.team[rows] >= 0, -age, NEVER)
-    acc.news[rows] = acc.known[rows].max(axis=1)
+    _initial_facts(world, rows, np.where(in_maint, SUPPORT, DELIVERY))
     refresh_ties(world, rows)
+    handoff(world, rows[~in_maint], count=False)  # the projects under way were sold and handed over too
+
+
+def _initial_facts(world: World, rows: np.ndarray, serving: np.ndarray) -> None:
+    """Each initial account has said its K latest facts within the last ``initial_knowledge_age_max_weeks``.
+
+    The serving unit's team member heard them all; every other team member holds each with
+    probability ``initial_colleague_fact_share``; with a shared record each was logged with
+    ``logging_share``. Facts are numbered in the order they were said.
+    """
+    acc, rng, kn = world.accounts, world.rng, world.knowledge
+    ip = world.params.information
+    k, facts = rows.size, acc.facts
+    weeks = -np.sort(rng.integers(0, ip.initial_knowledge_age_max_weeks + 1, (k, facts)), axis=1)[:, ::-1]
+    order = np.argsort(weeks, axis=None, kind="stable")
+    r, slot = np.divmod(order, facts)
+    ids = np.empty(k * facts, dtype=np.int64)
+    ids[order] = kn.register(rows[r] * facts + slot, weeks.ravel()[order])
+    acc.fact_id[rows] = ids.reshape(k, facts)
+    acc.fact_week[rows] = weeks
+    acc.fact_count[rows] = facts
+    heard = rng.random((k, N_UNITS, facts)) < ip.initial_colleague_fact_share
+    heard[np.arange(k), serving] = True
+    heard &= (acc.team[rows] >= 0)[:, :, None]
+    acc.team_knows[rows] = (heard.astype(np.uint16) << np.arange(facts, dtype=np.uint16)).sum(axis=-1)
+    if world.config.policies.shared_customer_record:
+        acc.fact_logged[rows] = rng.random((k, facts)) < ip.logging_share

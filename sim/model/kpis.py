@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sim.model.world import World
 
 N_CH = len(CHANNELS)
+MINUTES_PER_HOUR = 60.0
 
 #: counters recorded per step as the change since the previous step
 EVENT_COUNTERS = (
@@ -47,6 +48,12 @@ EVENT_COUNTERS = (
     "complaints_resolved",
     "handoffs",
     "handoffs_lost",
+    "requirements",
+    "requirements_lost",
+    "requirements_overpromised",
+    "delivery_failures",
+    "rework_failures",
+    "facts_logged",
     "trainees",
     "reports",
     "fixes",
@@ -65,6 +72,7 @@ RUNNING_COSTS = (
     "surveys",
     "cx_incentives",
     "empowerment",
+    "shared_record",
 )
 #: one-off cost components, paid once per person (EUR per week in which they fall)
 ONE_OFF_COSTS = ("hiring", "licence_training", "attitude_premium")
@@ -83,7 +91,7 @@ def kpi_columns() -> list[str]:
     cols += ["quality", *(f"quality.{c}" for c in CHANNEL_KEYS)]
     cols += ["failures", "recovered", "escalated", "open_complaints"]
     cols += ["info_age_weeks", *(f"info_age_weeks.{u}" for u in UNITS), "stale_share"]
-    cols += ["news_reached", "news_delay_sum", "stand_in_share"]
+    cols += ["news_reached", "news_delay_sum", "fact_holders", "stand_in_share"]
     cols += ["process_multiplier", *(f"process_multiplier.{CAUSES[c]}" for c in FIXABLE), "cx_bonus_share"]
     cols += ["revenue", *(f"cost.{c}" for c in COST_COMPONENTS), "costs_running", "costs_one_off", "costs", "profit"]
     cols += [*(f"service_standard.{u}" for u in UNITS), *(f"time_given.{u}" for u in UNITS)]
@@ -196,6 +204,7 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
     row[_AT["stand_in_share"]] = mean[i + 2 + _NU]
     row[_AT["news_reached"]] = world.step_stats.get("news_reached", 0.0)
     row[_AT["news_delay_sum"]] = world.step_stats.get("news_delay_sum", 0.0)
+    row[_AT["fact_holders"]] = world.knowledge.keys.size
     served = world.process_cells & world.channels.usable  # the channels in use that each team serves
     cells = world.process_multiplier[served][:, FIXABLE]
     row[_AT["process_multiplier"]] = cells.mean()
@@ -203,7 +212,10 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
     row[_AT["cx_bonus_share"]] = world.bonus_share.mean()
     row[_AT["revenue"]] = row[_AT["recurring_revenue"]] / WEEKS_PER_YEAR
     cost = costs_of_week(
-        world, {name: row[_AT[name]] for name in ("wins", "hires", "trainees", "responses", "recovered")}, head
+        world,
+        {name: row[_AT[name]] for name in ("wins", "handoffs", "hires", "trainees", "responses", "recovered")}
+        | {"facts_logged": row[_AT["facts_logged"]]},
+        head,
     )
     row[_AT[f"cost.{COST_COMPONENTS[0]}"] : _AT[f"cost.{COST_COMPONENTS[0]}"] + len(COST_COMPONENTS)] = cost
     running = float(cost[: len(RUNNING_COSTS)].sum())
@@ -228,10 +240,11 @@ def kpi_row(world: World, tp: Touchpoints, survey: dict[str, float], last_counte
 def costs_of_week(world: World, events: dict[str, float], head: np.ndarray) -> np.ndarray:
     """The week's cost components (EUR) in the order of :data:`COST_COMPONENTS`.
 
-    ``events`` holds the week's wins, hires, trainees, survey answers and recovered failures;
-    ``head`` the filled seats per unit. Salaries are a year's employer cost over 52 weeks; time
-    (meetings, transfer meetings, user stories) is priced at the unit's salary per working hour.
-    A policy's cost is zero while the policy is off.
+    ``events`` holds the week's wins, handoffs (won deals and repeat projects), hires, trainees,
+    survey answers, recovered failures and facts logged in the shared customer record; ``head``
+    the filled seats per unit. Salaries are a year's employer cost over 52 weeks; time (meetings,
+    transfer meetings, user stories, logging) is priced at the salary per working hour (logging at
+    the mean over the filled seats). A policy's cost is zero while the policy is off.
     """
     c = world.params.costs
     pol = world.config.policies
@@ -244,11 +257,20 @@ def costs_of_week(world: World, events: dict[str, float], head: np.ndarray) -> n
     running = [
         *(head * salary / WEEKS_PER_YEAR),
         float(meeting) * c.meeting_hours * float(head @ hourly),
-        pol.transfer_meeting * events["wins"] * c.transfer_meeting_hours * (hourly[sales] + hourly[delivery]) / 2.0,
-        pol.user_stories * events["wins"] * c.user_stories_hours * hourly[delivery],
+        pol.transfer_meeting * events["handoffs"] * c.transfer_meeting_hours * (hourly[sales] + hourly[delivery]) / 2.0,
+        pol.user_stories * events["handoffs"] * c.user_stories_hours * hourly[delivery],
         events["responses"] * c.survey_cost_per_answer,
         float(world.bonus_share @ team_head) * c.cx_incentive_payout / WEEKS_PER_YEAR,
         pol.empowerment * events["recovered"] * c.goodwill_per_recovery,
+        pol.shared_customer_record
+        * (
+            head.sum() * c.record_cost_per_seat_year / WEEKS_PER_YEAR
+            + events["facts_logged"]
+            * c.record_minutes_per_fact
+            / MINUTES_PER_HOUR
+            * float(head @ hourly)
+            / max(float(head.sum()), 1.0)
+        ),
     ]
     one_off = [
         hires * c.hiring_cost,

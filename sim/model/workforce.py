@@ -17,15 +17,12 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import shortest_path
 
 from sim.vocabulary import DELIVERY, N_UNITS, SALES, SUPPORT, UNITS
 
 if TYPE_CHECKING:
     from sim.scenario.parameters import Parameters
     from sim.scenario.schema import Scenario
-
-FAR = 99  # hop count standing for "not reachable" (a sentinel, not a parameter)
 
 
 @dataclass
@@ -49,7 +46,6 @@ class Workforce:
     open_complaints: np.ndarray  # escalations this person answers for
     capacity: np.ndarray  # touchpoints per week before overload
     adjacency: sp.csr_matrix  # collaboration ties (symmetric, 0/1)
-    route_weight: np.ndarray  # (seats, units) 1 / hops (0 when unreachable): news via the network
     tie_keys: np.ndarray  # sorted i * n + j for every tie, for vectorised tie look-ups
     unit_neighbours: list[sp.csr_matrix]  # per unit: ties into that unit only
 
@@ -108,7 +104,6 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
         scenario.organization.cross_unit_ties,
         rng,
     )
-    hops = hops_to_units(adjacency, unit)
     coo = adjacency.tocoo()
     tie_keys = np.sort(coo.row.astype(np.int64) * n + coo.col)
     unit_neighbours = [_ties_into(adjacency, unit == u) for u in range(N_UNITS)]
@@ -130,7 +125,6 @@ def build_workforce(scenario: Scenario, rng: np.random.Generator) -> Workforce:
         open_complaints=np.zeros(n),
         capacity=np.repeat([s.capacity for s in specs], sizes).astype(float),
         adjacency=adjacency,
-        route_weight=np.where(hops >= FAR, 0.0, 1.0 / np.maximum(hops, 1)),
         tie_keys=tie_keys,
         unit_neighbours=unit_neighbours,
     )
@@ -203,26 +197,6 @@ def _ties_into(adjacency: sp.csr_matrix, members: np.ndarray) -> sp.csr_matrix:
     keep = members[coo.col]
     out = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=adjacency.shape)
     out.sort_indices()
-    return out
-
-
-def hops_to_units(adjacency: sp.csr_matrix, unit: np.ndarray) -> np.ndarray:
-    """Hops from every seat to the nearest seat of each unit (one breadth-first search per unit).
-
-    A virtual source tied to all seats of the unit turns "nearest member" into one BFS; the
-    result is what news needs to travel before anybody in that unit has heard it.
-    """
-    n = unit.size
-    out = np.empty((n, N_UNITS), dtype=np.int32)
-    coo = adjacency.tocoo()
-    for u in range(N_UNITS):
-        members = np.flatnonzero(unit == u)
-        rows = np.concatenate([coo.row, np.full(members.size, n)])
-        cols = np.concatenate([coo.col, members])
-        ext = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n + 1, n + 1))
-        d = shortest_path(ext, unweighted=True, indices=n, directed=False)[:n] - 1
-        d[~np.isfinite(d)] = FAR
-        out[:, u] = d.astype(np.int32)
     return out
 
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.model.accounts import Accounts
 from sim.model.feedback import FeedbackQueue
+from sim.model.knowledge import Knowledge
 from sim.model.market import Market
 from sim.model.tallies import Tallies
 from sim.model.workforce import Workforce, licensed_units
@@ -49,6 +50,7 @@ class World:
         team_styles, traits: per team, its leader's style, and per leadership trait one value per team.
         climate: the executive team's CX commitment (0..1).
         counters: cumulative event counts (churned, wins, quits, ...), read by the KPI record.
+        knowledge: the registry of fresh customer facts and who outside the account teams holds them.
         step_stats: this week's diffusion statistics.
         process_multiplier: per team, channel and cause, the multiplier on that cause's losses that
             leaders' fixes lower.
@@ -70,7 +72,9 @@ class World:
         self.week = 0
         self.workforce = workforce
         self.unit_seats = [np.flatnonzero(workforce.unit == u) for u in range(N_UNITS)]
-        self.accounts = Accounts(capacity)
+        self.accounts = Accounts(capacity, facts=config.parameters.information.facts_per_account)
+        #: who outside the account teams holds which fresh customer facts
+        self.knowledge = Knowledge(workforce.size)
         self.team_size = np.bincount(workforce.team, minlength=workforce.teams)
         self._derive(config)
         self.counters: Counter[str] = Counter()

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.kpis import COST_COMPONENTS
-from sim.vocabulary import UNITS, WEEKS_PER_YEAR
+from sim.vocabulary import CHANNEL_KEYS, UNITS, WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
     from sim.model.cxmodel import CXModel
@@ -26,9 +26,12 @@ OUTCOMES: dict[str, str] = {
     "nps_surveyed": "NPS of the surveyed answers in the measured window",
     "mean_satisfaction": "mean customer satisfaction (0..1) over the measured window",
     "mean_engagement": "mean employee engagement (0..1) over the measured window",
-    "mean_info_age_weeks": "age of the server's picture of the customer at a touchpoint (weeks)",
-    "stale_share": "share of touchpoints where the server lacked the customer's latest news",
-    "handoff_info_loss": "share of sales-to-delivery handoffs after which delivery knew less than sales",
+    "mean_info_age_weeks": "age of the oldest fact the server lacks at a touchpoint, 0 if none (weeks)",
+    "stale_share": "share of touchpoints where the server lacked one of the customer's latest facts",
+    "handoff_info_loss": "share of the requirements sales agreed that were lost at the handoff to delivery",
+    "overpromise_share": "share of the requirements sales agreed that were over-promised",
+    "delivery_failure_rate": "service failures per delivery touchpoint",
+    "rework_share": "share of delivery failures caused by missing requirements (rework)",
     "recovery_rate": "share of service failures recovered on the spot",
     "failure_rate": "service failures per touchpoint",
     "employee_turnover_rate": "quits per year / mean headcount",
@@ -40,7 +43,8 @@ OUTCOMES: dict[str, str] = {
     "min_service_standard": "lowest service standard of any unit in the measured window (share of the time required)",
     "revenue_per_year": "contract revenue recognised per year (EUR; a contract's annual value over 52 weeks)",
     "costs_per_year": "running plus one-off costs per year (EUR)",
-    "running_costs_per_year": "salaries, meetings, handoff work, surveys, incentives, goodwill per year (EUR)",
+    "running_costs_per_year": "salaries, meetings, handoff work, surveys, incentives, goodwill, the shared record "
+    "per year (EUR)",
     "one_off_costs_per_year": "hiring, licence training and the attitude premium per year (EUR)",
     "profit_per_year": "revenue minus costs per year (EUR)",
     "discounted_profit": "profit of the measured window discounted weekly at `costs.discount_rate` (EUR)",
@@ -48,10 +52,14 @@ OUTCOMES: dict[str, str] = {
 }
 
 
+#: the touchpoint columns of the delivery stage's channels
+DELIVERY_TOUCHPOINTS = [f"touchpoints.{c}" for c in CHANNEL_KEYS if c.startswith("delivery.")]
+
 #: outcomes that are shares: shown as percentages, their differences in percentage points
 SHARE_OUTCOMES = frozenset(
     [k for k in OUTCOMES if k.endswith("_rate")]
-    + ["net_revenue_retention", "stale_share", "handoff_info_loss", "adoption_share_final"]
+    + ["net_revenue_retention", "stale_share", "handoff_info_loss", "overpromise_share", "rework_share"]
+    + ["adoption_share_final"]
 )
 
 
@@ -98,7 +106,10 @@ def summarise(model: CXModel) -> dict[str, Any]:
         "mean_engagement": _mean(w["engagement"]),
         "mean_info_age_weeks": _ratio(np.nansum(w["info_age_weeks"] * w["touchpoints"]), touchpoints),
         "stale_share": _ratio(np.nansum(w["stale_share"] * w["touchpoints"]), touchpoints),
-        "handoff_info_loss": _ratio(w["handoffs_lost"].sum(), w["handoffs"].sum()),
+        "handoff_info_loss": _ratio(w["requirements_lost"].sum(), w["requirements"].sum()),
+        "overpromise_share": _ratio(w["requirements_overpromised"].sum(), w["requirements"].sum()),
+        "delivery_failure_rate": _ratio(w["delivery_failures"].sum(), w[DELIVERY_TOUCHPOINTS].to_numpy().sum()),
+        "rework_share": _ratio(w["rework_failures"].sum(), w["delivery_failures"].sum()),
         "recovery_rate": _ratio(w["recovered"].sum(), failures),
         "failure_rate": _ratio(failures, touchpoints),
         "employee_turnover_rate": _ratio(w["quits"].sum(), headcount * years),

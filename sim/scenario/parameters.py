@@ -107,6 +107,17 @@ class EngagementParameters(Strict):
         ge=0,
         le=1,
     )
+    information_care_weight: float = param(
+        0.06,
+        "engagement per unit of information sharing",
+        "Seed 000 5.4.1 (participant 5): timely customer information 'means that we as a company cares enough "
+        "about our employees to keep them well-informed'; the size is taken at half the recognition weight.",
+        "How much the team leader's information sharing (centred on `leader_trait_reference`), as care for staff, "
+        "lifts the equilibrium.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
     cx_incentive_weight: float = param(
         0.10,
         "engagement per unit of bonus share",
@@ -364,7 +375,14 @@ class TrainingParameters(Strict):
 class ServiceParameters(Strict):
     """Quality of a touchpoint, service failures and their recovery."""
 
-    base_quality: float = param(0.48, "0..1", "Calibrated intercept.", "Quality with every driver at zero.", ge=0, le=1)
+    base_quality: float = param(
+        0.505,
+        "0..1",
+        "Calibrated intercept (to B2B NPS about 15 and annual churn about 11 % at the baseline).",
+        "Quality with every driver at zero.",
+        ge=0,
+        le=1,
+    )
     perception_noise_sd: float = param(
         0.08,
         "quality",
@@ -399,22 +417,6 @@ class ServiceParameters(Strict):
         "Quality per unit of channel richness.",
         ge=0,
         le=1,
-    )
-    stale_penalty: float = param(
-        0.3,
-        "quality",
-        "Seed 004: an effortless transition needs the server to know what the customer told others.",
-        "Quality lost when the server lacks the customer's latest news.",
-        ge=0,
-        le=1,
-    )
-    stale_time_constant: float = param(
-        2.0,
-        "weeks",
-        "Calibrated.",
-        "A server lagging the customer's latest news by this many weeks loses 63 % of the penalty.",
-        ge=0.01,
-        le=520,
     )
     slow_response_penalty: float = param(
         0.05,
@@ -931,13 +933,24 @@ class MarketParameters(Strict):
 
 
 class InformationParameters(Strict):
-    """How customer information spreads inside the company (seed 000 5.4; seed 003 handoff)."""
+    """Customer facts, who holds them and how they spread (seed 000 5.4, seed 004); the sales promise and the
+    sales-to-delivery handoff of requirements (seed 003)."""
 
+    facts_per_account: int = param(
+        4,
+        "facts",
+        "Seed 004: what a server must know so that the customer need not repeat themselves is what the customer "
+        "said lately; four recent matters are taken as that working picture.",
+        "Facts kept per account: its latest ones, each with the week it was said (older facts are superseded).",
+        assumption=True,
+        ge=1,
+        le=16,
+    )
     news_rate: float = param(
         0.12,
         "1/account-week",
         "Seed 000: 'how quickly does new information about a customer disseminate' presumes it arrives often.",
-        "Weekly chance a customer tells one of its contacts something new.",
+        "Weekly chance a customer tells whoever serves them now something new (a new fact).",
         ge=0,
         le=1,
     )
@@ -945,24 +958,62 @@ class InformationParameters(Strict):
         0.5,
         "share of touchpoints",
         "Seed 003: needs are customised and co-created in conversation.",
-        "Share of touchpoints at which the customer reveals something new.",
+        "Share of served touchpoints at which the customer says something new (a new fact the server learns).",
         ge=0,
         le=1,
     )
     peer_share_rate: float = param(
-        0.27,
+        0.4,
         "1/week",
-        "Independent cascade transmission per hop (Kempe, Kleinberg & Tardos 2003); lower across "
-        "units than within them (Hansen 1999: knowledge crosses weak inter-unit ties less readily).",
-        "Weekly chance a fully engaged collaborator passes news one hop across a unit boundary.",
+        "Independent cascade transmission per contact (Kempe, Kleinberg & Tardos 2003); a collaborator passes a "
+        "given customer matter on within a few weeks (Hansen 1999: knowledge crosses weak inter-unit ties less "
+        "readily than strong ones).",
+        "Per-contact probability: weekly chance that a fully engaged holder of a fact, in a fully sharing culture, "
+        "passes it to one collaborator (each holder tries each tie every week).",
         ge=0,
         le=1,
     )
-    meeting_share: float = param(
-        0.8,
+    culture_floor: float = param(
+        0.5,
         "share",
-        "Seed 000 5.4.1: timely workplace information from the leadership system.",
-        "Share of a unit's news a fully sharing leader passes on at a meeting.",
+        "Seed 000 5.4.1 makes sharing a leadership matter but not the only channel: people pass news on "
+        "even under a leader who shares nothing.",
+        "Sharing culture of a team whose leader shares nothing in a company without a sharing norm; it rises "
+        "linearly to 1 with the leader's information sharing and the norm.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    norm_weight: float = param(
+        0.3,
+        "share",
+        "Seed 000 5.4.1 and seed 004 ('leading by example'): top management's commitment sets a company-wide "
+        "norm; the team leader, closest to the people, is taken to weigh more than the norm.",
+        "Weight of the executive team's CX commitment (the sharing norm) against the team leader's information "
+        "sharing in a sender's sharing culture.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    relevance_weeks: int = param(
+        2,
+        "weeks",
+        "Seed 000 5.4.1 ('timely ... information about an existing or new customer'); seed 003: weekly and "
+        "bi-weekly team meetings. News is taken to stay news for a fortnight, one meeting cycle.",
+        "A fact is fresh for this many weeks. People not on the account's team hold and pass on only fresh facts; "
+        "the account's team keeps its facts until newer ones supersede them.",
+        assumption=True,
+        ge=1,
+        le=520,
+    )
+    meeting_share: float = param(
+        0.25,
+        "share",
+        "Seed 000 5.4.1: timely workplace information from the leadership system; a team meeting has time for "
+        "a few of each member's customer matters, taken as a quarter of a fortnight's news.",
+        "Chance that a fresh fact a team member holds about an account they serve comes up at the team meeting "
+        "of a fully sharing team leader (then every member hears it).",
+        assumption=True,
         ge=0,
         le=1,
     )
@@ -970,31 +1021,118 @@ class InformationParameters(Strict):
         0.3,
         "share",
         "Seed 003: CX management is concentrated in the executive team.",
-        "Share of a unit's news that leaders pass to other units at their joint meeting.",
+        "Chance that a fact raised at one unit's team meetings reaches the account's team member in another unit "
+        "through the executive meeting (times the two units' information sharing).",
+        ge=0,
+        le=1,
+    )
+    logging_share: float = param(
+        0.6,
+        "share of facts",
+        "Seed 000 5.4.3 ('integrated technologies'); CRM studies find records incomplete because people log only "
+        "part of what they hear; three in five is taken.",
+        "With a shared customer record: share of the facts a person hears from the customer that they log.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    repeat_cost: float = param(
+        0.05,
+        "quality per missing fact",
+        "Seed 004 (an effortless transition: the customer should not need to repeat themselves); Dixon, Freeman & "
+        "Toman 2010 (HBR): having to repeat information is among the main drivers of disloyalty. The size is "
+        "taken so that a server who lacks all recent facts loses about as much as an unrecovered failure half.",
+        "Quality lost at a touchpoint per recent fact the server lacks (the customer repeats themselves).",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    wrong_action_rate: float = param(
+        0.02,
+        "probability per missing fact",
+        "Seed 004: acting on an outdated picture of the customer; the size is taken at half the base failure rate.",
+        "Chance per recent fact the server lacks that the touchpoint fails (a wrong action).",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    requirements_per_project: int = param(
+        6,
+        "requirements",
+        "Seed 003: user stories carry a project's desired features; a handful of key requirements per mid-size "
+        "project is taken.",
+        "Requirements sales agrees with the customer for each project (won deal or repeat project).",
+        assumption=True,
+        ge=0,
+        le=100,
+    )
+    overpromise_rate: float = param(
+        0.25,
+        "probability per requirement",
+        "Seed 003: a licence to sell prepares salespeople so 'that there is nothing to criticize'; an unskilled "
+        "salesperson is taken to over-promise one requirement in four.",
+        "Chance that sales promises a requirement beyond what delivery can do, times (1 - the salesperson's skill).",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    overpromise_lift: float = param(
+        0.03,
+        "expectation per over-promised requirement",
+        "Seed 003 ('the forwarded message should typify the upcoming events in later phases'): a promise sets "
+        "what the customer expects from delivery; size assumed.",
+        "Rise of the account's delivery expectation above its segment's for each over-promised requirement.",
+        assumption=True,
         ge=0,
         le=1,
     )
     handoff_fidelity: float = param(
-        0.35,
+        0.75,
         "probability",
-        "Seed 003: the sales-to-delivery transfer is where miscommunication happens.",
-        "Chance the account's information survives a plain handoff.",
+        "Seed 003: the sales-to-delivery transfer is where miscommunication happens; a plain handoff is taken to "
+        "lose one requirement in four.",
+        "Chance that a requirement (and each fact the salesperson holds) reaches delivery in a plain handoff.",
+        assumption=True,
         ge=0,
         le=1,
     )
     transfer_meeting_gain: float = param(
-        0.4,
+        0.16,
         "probability",
-        "Seed 003: a transfer meeting at every handoff.",
-        "Fidelity added by the meeting.",
+        "Seed 003: a transfer meeting at every handoff; taken to prevent about two thirds of a plain handoff's losses.",
+        "Fidelity added by the transfer meeting.",
+        assumption=True,
         ge=0,
         le=1,
     )
     user_stories_gain: float = param(
-        0.2,
+        0.06,
         "probability",
-        "Seed 003: user stories 'decrease the chance of miscommunication'.",
+        "Seed 003: user stories 'decrease the chance of miscommunication'; taken as a smaller gain than the meeting.",
         "Fidelity added by user stories.",
+        assumption=True,
+        ge=0,
+        le=1,
+    )
+    rework_rate: float = param(
+        0.012,
+        "probability per missing requirement",
+        "Boehm & Basili 2001: avoidable rework takes 40-50 % of software project effort; taken so that about "
+        "that share of the baseline's delivery failures is rework.",
+        "Chance per missing requirement (lost at the handoff or over-promised) that a delivery touchpoint fails "
+        "(rework), for the whole project.",
+        ge=0,
+        le=1,
+    )
+    missing_requirement_cost: float = param(
+        0.06,
+        "quality per missing requirement",
+        "Seed 003 (user stories let the customer see 'whether it delivers the aimed features'); the size is "
+        "taken so that a project missing one requirement in six falls short by about a disconfirmation's "
+        "worth of quality in every meeting.",
+        "Quality lost at each delivery touchpoint per missing requirement (what is delivered falls short of what "
+        "was promised).",
+        assumption=True,
         ge=0,
         le=1,
     )
@@ -1014,34 +1152,23 @@ class InformationParameters(Strict):
         gt=0,
         le=5200,
     )
-    culture_floor: float = param(
-        0.5,
-        "share",
-        "Seed 000 5.4.1 makes sharing a leadership matter but not the only channel: people pass news on "
-        "even under a leader who shares nothing.",
-        "Sharing culture of a unit whose leader shares nothing; it rises linearly to 1 with the leader's "
-        "information sharing.",
-        assumption=True,
-        ge=0,
-        le=1,
-    )
     initial_knowledge_age_max_weeks: int = param(
         26,
         "weeks",
-        "The other units last heard of an initial account within the last half year.",
-        "At week 0 a team member outside the serving unit knows the account as of 0 to this many weeks ago.",
+        "The initial accounts said something new within the last half year.",
+        "At week 0 each of an account's facts was said 0 to this many weeks ago (uniform).",
         assumption=True,
         ge=0,
         le=520,
     )
-    initial_serving_knowledge_age_max_weeks: int = param(
-        3,
-        "weeks",
-        "The serving unit spoke to an initial account within the last month.",
-        "At week 0 the serving unit's team member knows the account as of 0 to this many weeks ago.",
+    initial_colleague_fact_share: float = param(
+        0.5,
+        "share",
+        "The serving team member heard everything; the other team members heard part of it.",
+        "At week 0, chance that a team member outside the serving unit holds each of the account's facts.",
         assumption=True,
         ge=0,
-        le=520,
+        le=1,
     )
 
 
@@ -1342,6 +1469,26 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e6,
+    )
+    record_cost_per_seat_year: float = param(
+        1_200.0,
+        "EUR per person-year",
+        "List prices of CRM suites per user (e.g. Microsoft Dynamics 365 Sales Enterprise about USD 105, "
+        "Salesforce Sales Cloud Enterprise about USD 165 per user-month, 2024), rounded down for a volume deal.",
+        "Licence and upkeep of the shared customer record per filled seat per year, when "
+        "`policies.shared_customer_record`.",
+        ge=0,
+        le=1e6,
+    )
+    record_minutes_per_fact: float = param(
+        2.0,
+        "minutes per logged fact",
+        "Seed 000 5.4.3 names integrated technology, not its effort; logging one customer matter is taken as "
+        "two minutes of the logger's time.",
+        "Working time to log one fact in the shared customer record (priced at the logger's hourly rate).",
+        assumption=True,
+        ge=0,
+        le=600,
     )
     discount_rate: float = param(
         0.08,

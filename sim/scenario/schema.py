@@ -512,6 +512,7 @@ class Policies(Strict):
     empowerment: bool = False
     transfer_meeting: bool = False
     user_stories: bool = False
+    shared_customer_record: bool = False
     cx_incentives: bool = False
     recruit_for_attitude: bool = False
     survey_coverage: float = param(
@@ -587,6 +588,7 @@ FIXED_KEYS: dict[str, str] = {
     "customers.segments.mid_market.market_potential": "the market is sized at week 0",
     "customers.segments.enterprise.market_potential": "the market is sized at week 0",
     "parameters.market.return_weeks": "the market's return queue is built at week 0",
+    "parameters.information.facts_per_account": "the account store keeps that many facts from week 0",
     "parameters.engagement.settling_rounds": "it is used only to build the initial state",
     "parameters.staffing.experienced_skill_mean": "it is used only to build the initial state",
     "parameters.staffing.experienced_skill_sd": "it is used only to build the initial state",

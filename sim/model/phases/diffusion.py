@@ -1,31 +1,40 @@
 """Phase 5, diffusion: how customer information spreads inside the company (seed 000 5.4: "how quickly does new
 information about a customer disseminate within a B2B enterprise?").
 
-Knowledge is kept per account team, never as an employees x accounts matrix: for each account
-and unit, ``known`` is the week stamp of the newest picture of the customer that the account's
-team member in that unit holds, and ``pool`` what the unit as a whole has heard (what a
-stand-in colleague can know). ``news`` is the stamp of the customer's latest news. The age of
-the server's picture at a touchpoint, ``t - known``, is the information age (the age-of-
-information metric of Kaul, Yates & Gruteser 2012); news the server lacks costs quality.
+An account's information is its ``information.facts_per_account`` latest facts; who holds which
+is kept sparsely (:mod:`sim.model.knowledge`): the account's team as bit masks, anybody else in
+a sorted table while the fact is fresh (younger than ``information.relevance_weeks``). Facts
+move four ways:
 
-News moves three ways:
+1. **From the customer.** With probability ``information.news_rate`` a week the customer says
+   something new to whoever serves them now: the account's team member in the unit of its
+   stage, or a stand-in of that unit when the seat is vacant (seed 004: the customer tells the
+   person in front of them). Touchpoints add the facts said in them (phase 3).
+2. **Between collaborators** — susceptible-infected spreading, one independent-cascade trial per
+   holder, tie and week (Kempe, Kleinberg & Tardos 2003): every filled seat that holds a fact
+   tells each collaborator with the per-contact probability
+   ``q = peer_share_rate * engagement(sender) * culture(sender)``, with
+   ``culture = floor + (1 - floor) * ((1 - w) * information_sharing(team leader) + w * climate)``,
+   ``floor = culture_floor``, ``w = norm_weight`` and ``climate`` the executive team's CX
+   commitment, which sets the company's sharing norm (seed 000 5.4.1). A fresh fact may be told
+   to anybody; an older one only matters to the account's team, so it passes only between team
+   members who are collaborators (people outside the team would not keep it). More cross-unit
+   ties put more of an account's team within reach of each other (Wu et al. 2004).
+3. **At team meetings** (every ``organization.meeting_every_weeks``): each fresh fact that a
+   member of the team holds about an account whose team they are on comes up with probability
+   ``meeting_share * information_sharing(team leader)``, and then every member of the team
+   hears it (seed 000 5.4.1: "timely and regular workplace information about an existing or
+   new customer").
+4. **At the executive meeting** (the same weeks) leaders review their units' accounts: between
+   units u and v each account comes up with probability ``executive_share * sharing(u) *
+   sharing(v)`` (the units' size-weighted team leaders' information sharing; seed 003: CX
+   management sits in the executive team), and its member in v then learns what its member in
+   u holds.
 
-1. **Between collaborators.** If the account's team members in two units are tied in the
-   collaboration network, the newer picture passes each week with probability
-   ``q = peer_share_rate * engagement(sender) * culture(leader)`` — one
-   independent-cascade hop (Kempe, Kleinberg & Tardos 2003); ``culture = floor + (1 - floor) *
-   information_sharing`` with ``floor = culture_floor``.
-2. **Through the network.** Otherwise the news has to travel ``h`` hops to reach anybody in
-   the other unit (``h`` from one breadth-first search per unit, precomputed). Its arrival in
-   that unit's pool is geometric with the same mean delay as ``h`` hops of probability ``q``:
-   ``q / h`` per week. More cross-unit ties shorten ``h`` and make direct ties likelier (Wu et
-   al. 2004: spread on small-world graphs).
-3. **At meetings.** On the leaders' cadence each unit pools what its members know and passes
-   it back to them, and leaders pass a share of their units' news to each other, each in
-   proportion to the leaders' information sharing (seed 000 5.4.1).
-
-At the sales-to-delivery handoff the account's information survives with a fidelity raised
-by a transfer meeting and by user stories (seed 003).
+A shared customer record (``policies.shared_customer_record``) is not spreading: everyone
+serving an account reads what was logged (phase 3). The sales-to-delivery handoff of every
+project (:func:`handoff`) carries requirements and facts with a fidelity raised by a transfer
+meeting and user stories (seed 003).
 """
 
 from __future__ import annotations
@@ -34,146 +43,221 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model.account_teams import random_colleagues
+from sim.model.grouping import unique_index
+from sim.model.knowledge import bits_of, fresh_holders, held_bits, learn, push_facts
 from sim.model.phases.leadership import meeting_due
 from sim.model.sampling import bernoulli_indices
-from sim.vocabulary import DELIVERY, SALES, UNIT_PAIRS
+from sim.vocabulary import DELIVERY, DELIVERY_STAGE, SALES, STAGE_UNIT, UNIT_PAIRS
 
 if TYPE_CHECKING:
     from sim.model.world import World
 
+#: bands of the per-contact probability in which peer trials are drawn (implementation: the draws are
+#: distributed the same for any number of bands; more bands, fewer wasted candidates)
+BANDS = 4
 ORDERED_PAIRS = tuple((u, v, k) for k, (a, b) in enumerate(UNIT_PAIRS) for (u, v) in ((a, b), (b, a)))
-_SRC = np.array([u for u, _, _ in ORDERED_PAIRS])
-_DST = np.array([v for _, v, _ in ORDERED_PAIRS])
-_PAIR = np.array([k for _, _, k in ORDERED_PAIRS])
 
 
 def diffusion_phase(world: World) -> None:
-    """Customers bring news to one contact; news spreads between people and units.
+    """Customers tell their server something new; facts spread between collaborators and at meetings.
 
-    All six directed unit pairs of every account team are checked at once, as (accounts x 6)
-    arrays; only the pairs where one member knows something the other side lacks are drawn, so
-    the phase costs a few dozen array operations whatever the size of the company. It works on
-    views of the account arrays (rows in use), with accounts outside the journey masked out.
+    Every trial between collaborators and at team meetings is drawn from the holdings as they
+    were after the customers spoke (a fact a person learns this week they pass on next week at
+    the earliest); the executive meeting comes last and reviews what the account teams hold by then.
     """
-    acc, w, rng = world.accounts, world.workforce, world.rng
-    ip = world.params.information
+    w, ip = world.workforce, world.params.information
     t = world.week
-    n = acc.n
-    active = acc.in_journey()[:n]
-    if not active.any():
-        return
-    _customer_news(world, active, t)
-
-    team, known, pool = acc.team[:n], acc.known[:n], acc.pool[:n]  # views: updates land in place
-    sharing = world.unit_trait("information_sharing")
-    culture = ip.culture_floor + (1.0 - ip.culture_floor) * world.seat_trait("information_sharing")
-    # Each (account, directed unit pair) passes news with probability p <= p_top. Candidates are
-    # drawn at p_top and accepted with p / p_top (thinning): the same draws in distribution as
-    # testing every pair, at a fraction of the cost when most pairs have nothing to pass on.
-    p_top = ip.peer_share_rate * float(culture.max()) * float(w.engagement.max())
-    flat = bernoulli_indices(rng, n * len(ORDERED_PAIRS), p_top)
-    r, j = np.divmod(flat, len(ORDERED_PAIRS))
-    stamp = known[r, _SRC[j]]
-    ahead = np.flatnonzero(stamp > np.maximum(known[r, _DST[j]], pool[r, _DST[j]]))  # the selective test first
-    r, j, stamp = r[ahead], j[ahead], stamp[ahead]
-    u, v = _SRC[j], _DST[j]
-    seat = team[r, u]
-    pending = np.flatnonzero(active[r] & (seat >= 0) & w.filled[np.maximum(seat, 0)])
-    r, j, u, v, seat, stamp = r[pending], j[pending], u[pending], v[pending], seat[pending], stamp[pending]
-    q = ip.peer_share_rate * w.engagement[seat] * culture[seat]
-    direct = acc.tied[r, _PAIR[j]] & (team[r, v] >= 0)
-    ok = rng.random(r.size) * p_top < q * np.where(direct, 1.0, w.route_weight[seat, v])
-    r, v, news, direct = r[ok], v[ok], stamp[ok], direct[ok]
-    np.maximum.at(known, (r[direct], v[direct]), news[direct])
-    np.maximum.at(pool, (r[~direct], v[~direct]), news[~direct])
-    reached = int(r.size)
-    delay = float((t - news).sum())
-
+    world.knowledge.expire(t, ip.relevance_weeks)
+    world.counters["facts_logged"] += _customer_news(world, t)
+    q = ip.peer_share_rate * w.engagement * sharing_culture(world) * w.filled
+    holders, in_team = fresh_holders(world)
+    reached, delay = _spread_fresh(world, q, holders)
+    r2, d2 = _spread_in_teams(world, q, t)
+    reached, delay = reached + r2, delay + d2
     if meeting_due(t, world.config.organization.meeting_every_weeks):
-        r2, d2 = _meetings(world, active, team, known, pool, sharing, t)
-        reached += r2
-        delay += d2
+        r3, d3 = _meetings(world, tuple(h[:in_team] for h in holders))
+        r4, d4 = _executive_meeting(world)
+        reached, delay = reached + r3 + r4, delay + d3 + d4
     world.step_stats["news_reached"] = reached
     world.step_stats["news_delay_sum"] = delay
 
 
-def _customer_news(world: World, active: np.ndarray, t: int) -> None:
-    """Customers tell one of their contacts something new (a new need, a change on their side)."""
-    acc, rng = world.accounts, world.rng
-    tells = bernoulli_indices(rng, active.size, world.params.information.news_rate)
-    tells = tells[active[tells]]
-    if not tells.size:
+def sharing_culture(world: World) -> np.ndarray:
+    """Per seat, the sharing culture its team works in: the team leader's information sharing and the
+    company's sharing norm (the executive team's CX commitment), from ``culture_floor`` up to 1."""
+    ip = world.params.information
+    mix = (1.0 - ip.norm_weight) * world.seat_trait("information_sharing") + ip.norm_weight * world.climate
+    return ip.culture_floor + (1.0 - ip.culture_floor) * mix
+
+
+def _customer_news(world: World, t: int) -> int:
+    """Customers say something new to whoever serves them now; returns the facts logged."""
+    acc, w = world.accounts, world.workforce
+    journey = np.flatnonzero(acc.in_journey()[: acc.n])
+    rows = journey[bernoulli_indices(world.rng, journey.size, world.params.information.news_rate)]
+    if not rows.size:
+        return 0
+    unit = STAGE_UNIT[acc.stage[rows]]
+    seat = acc.team[rows, unit]
+    away = (seat < 0) | ~w.filled[np.maximum(seat, 0)]
+    if away.any():
+        seat[away] = random_colleagues(world, unit[away])
+    return push_facts(world, rows, seat)
+
+
+def _spread_fresh(world: World, q: np.ndarray, holders: tuple[np.ndarray, ...]) -> tuple[int, float]:
+    """Every holder of a fresh fact tells each collaborator with probability q(holder) (one IC trial each).
+
+    The (holder, tie) trials are drawn in :data:`BANDS` bands of q: each band's trials at the
+    band's highest q, each success then kept with q / that top (thinning) — the same draws in
+    distribution as one Bernoulli(q) per trial, at a fraction of the cost.
+    """
+    w, rng = world.workforce, world.rng
+    ids, seats, cells = holders
+    qs = q[seats]
+    adj = w.adjacency
+    deg = np.where(qs > 0, adj.indptr[seats + 1] - adj.indptr[seats], 0)
+    if not deg.any():
+        return 0, 0.0
+    top = float(qs.max())
+    band = np.minimum((qs * (BANDS / top)).astype(np.int8), BANDS - 1)
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(band, weights=deg, minlength=BANDS))]).astype(np.int64)
+    order = np.argsort(band, kind="stable")  # small integer keys: a radix sort
+    ids, seats, cells, qs, deg = (x[order] for x in (ids, seats, cells, qs, deg))
+    ends = np.cumsum(deg)
+    flats, tops = [], []
+    for b in range(BANDS):
+        hits = bounds[b] + bernoulli_indices(rng, int(bounds[b + 1] - bounds[b]), top * (b + 1) / BANDS)
+        flats.append(hits)
+        tops.append(np.full(hits.size, top * (b + 1) / BANDS))
+    flat, ceiling = np.concatenate(flats), np.concatenate(tops)
+    j = np.repeat(np.arange(ids.size, dtype=np.int32), deg)[flat]  # the holder of each trial
+    mate = adj.indices[adj.indptr[seats[j]] + flat - (ends[j] - deg[j])]
+    ok = (rng.random(flat.size) * ceiling < qs[j]) & w.filled[mate]
+    j = j[ok]
+    return learn(world, cells[j], ids[j], mate[ok], current=True)
+
+
+def _spread_in_teams(world: World, q: np.ndarray, t: int) -> tuple[int, float]:
+    """Facts that are no longer fresh pass between the account's team members who are collaborators: each
+    such fact the member in unit u holds and the member in v lacks passes with probability q(u's member)."""
+    acc, w, rng = world.accounts, world.workforce, world.rng
+    n, k = acc.n, acc.facts
+    rows = np.flatnonzero(acc.tied[:n].any(axis=1) & acc.in_journey()[:n])
+    old = bits_of((acc.fact_id[rows] >= 0) & (acc.fact_week[rows] <= t - world.params.information.relevance_weeks))
+    team, knows, tied = acc.team[rows], acc.team_knows[rows], acc.tied[rows]
+    cells, units = [], []
+    for u, v, pair in ORDERED_PAIRS:
+        pending = knows[:, u] & ~knows[:, v] & old
+        r = np.flatnonzero((pending != 0) & tied[:, pair])
+        r = r[w.filled[team[r, u]] & w.filled[team[r, v]]]  # tied members exist
+        hr, slot = np.nonzero(held_bits(pending[r], k))
+        passed = rng.random(hr.size) < q[team[r[hr], u]]
+        cells.append(rows[r[hr[passed]]] * k + slot[passed])
+        units.append(np.full(int(passed.sum()), v))
+    cell, unit = np.concatenate(cells), np.concatenate(units)
+    return learn(world, cell, acc.fact_id.reshape(-1)[cell], acc.team[cell // k, unit].astype(np.int64))
+
+
+def _meetings(world: World, holders: tuple[np.ndarray, ...]) -> tuple[int, float]:
+    """Team meetings pass the fresh facts of the team's accounts to every member of the team.
+    ``holders``: the account teams' holdings of fresh facts after the customers spoke."""
+    w, rng = world.workforce, world.rng
+    ip = world.params.information
+    ids, seats, cells = holders
+    keep = w.filled[seats]
+    ids, seats, cells = ids[keep], seats[keep], cells[keep]
+    if not ids.size:
+        return 0, 0.0
+    teams = w.teams
+    pair, first = unique_index(ids * teams + w.team[seats])
+    team = pair % teams
+    up = rng.random(pair.size) < ip.meeting_share * world.traits["information_sharing"][team]
+    first, team = first[up], team[up]
+    size = world.team_size[team]
+    start = np.searchsorted(w.team, np.arange(teams))[team]  # a team's seats are one block
+    idx = np.repeat(first, size)
+    member = np.repeat(start, size) + np.arange(idx.size) - np.repeat(np.cumsum(size) - size, size)
+    heard = w.filled[member]
+    return learn(world, cells[idx[heard]], ids[idx[heard]], member[heard])
+
+
+def _executive_meeting(world: World) -> tuple[int, float]:
+    """Leaders review their units' accounts: between units u and v each account comes up with probability
+    ``executive_share * sharing(u) * sharing(v)``, and then its member in v learns every fact its member
+    in u holds and v lacks. All pairs are drawn from the bits as they were before the meeting."""
+    acc, w, rng = world.accounts, world.workforce, world.rng
+    k = acc.facts
+    sharing = world.unit_trait("information_sharing")
+    journey = np.flatnonzero(acc.in_journey()[: acc.n])
+    cells, units = [], []
+    for u, v, _ in ORDERED_PAIRS:
+        draw = bernoulli_indices(rng, journey.size, world.params.information.executive_share * sharing[u] * sharing[v])
+        rows = journey[draw]
+        pending = acc.team_knows[rows, u] & ~acc.team_knows[rows, v]
+        src, dst = acc.team[rows, u], acc.team[rows, v]
+        keep = (pending != 0) & (src >= 0) & (dst >= 0)
+        keep &= w.filled[np.maximum(src, 0)] & w.filled[np.maximum(dst, 0)]
+        rows = rows[keep]
+        r, slot = np.nonzero(held_bits(pending[keep], k))
+        cells.append(rows[r] * k + slot)
+        units.append(np.full(r.size, v))
+    cell, unit = np.concatenate(cells), np.concatenate(units)
+    return learn(world, cell, acc.fact_id.reshape(-1)[cell], acc.team[cell // k, unit].astype(np.int64))
+
+
+def handoff(world: World, rows: np.ndarray, *, count: bool = True) -> None:
+    """Sales promises a project and hands it to delivery: requirements and facts cross with a fidelity.
+
+    At every project start — a won deal or a repeat project of a maintenance customer — the
+    account's salesperson (a stand-in if the seat is vacant) agrees ``requirements_per_project``
+    requirements with the customer. Each is over-promised with probability
+    ``overpromise_rate * (1 - skill)``, so a licence to sell (more skill) promises closer to what
+    delivery can do (seed 003), and the account's delivery expectation is set to its segment's
+    expectation plus ``overpromise_lift`` per over-promised requirement: the promise sets what
+    the account expects from delivery (seed 003: "the forwarded message should typify the
+    upcoming events in later phases"). Each requirement then reaches delivery with the fidelity
+
+        phi = min(1, handoff_fidelity + transfer_meeting * transfer_meeting_gain
+                     + user_stories * user_stories_gain)
+
+    (seed 003: "a transfer meeting where sales organization transfers the project to the
+    delivery organization ... user stories ... decrease the chance of miscommunication"), and so
+    does each fact the salesperson holds (to the account's delivery team member). A requirement
+    lost or over-promised is **missing** for the project's whole life: it raises the chance of
+    delivery failures (rework) and lowers what delivery delivers (phase 3).
+    """
+    acc, w, rng = world.accounts, world.workforce, world.rng
+    if not rows.size:
         return
-    team = acc.team[tells]
-    members = team >= 0
-    # pick uniformly among the account's existing contacts
-    order = rng.random(team.shape) * members
-    unit = order.argmax(axis=1)
-    acc.news[tells] = t
-    acc.known[tells, unit] = t
-
-
-def _meetings(
-    world: World,
-    active: np.ndarray,
-    team: np.ndarray,
-    known: np.ndarray,
-    pool: np.ndarray,
-    sharing: np.ndarray,
-    t: int,
-) -> tuple[int, float]:
-    """Team meetings pool and share customer news; leaders exchange news between units (in place).
-
-    Accounts outside the journey are left as they are.
-    """
-    rng = world.rng
-    ip = world.params.information
-    n = known.shape[0]
-    share = ip.meeting_share * sharing  # per unit
-    # only entries where something would change are drawn (the same in distribution)
-    r, u = np.nonzero((known > pool) & active[:, None])
-    heard = rng.random(r.size) < share[u]
-    r, u = r[heard], u[heard]
-    arrived = [t - known[r, u]]
-    pool[r, u] = known[r, u]
-    # executive meeting: unit u's news reaches unit v with the two leaders' sharing; candidates
-    # drawn at the highest pair's probability, then thinned to each pair's own
-    reach = ip.executive_share * sharing[_SRC] * sharing[_DST]  # per ordered unit pair
-    top = float(reach.max())
-    flat = bernoulli_indices(rng, n * len(ORDERED_PAIRS), top)
-    r, k = np.divmod(flat, len(ORDERED_PAIRS))
-    keep = active[r] & (rng.random(flat.size) * top < reach[k])
-    r, src, dst = r[keep], _SRC[k[keep]], _DST[k[keep]]
-    news = pool[r, src]  # from the pools as they were before the exchange
-    better = news > pool[r, dst]
-    arrived.append(t - news[better])
-    np.maximum.at(pool, (r[better], dst[better]), news[better])
-    r, u = np.nonzero((pool > known) & (team >= 0) & active[:, None])
-    told = rng.random(r.size) < share[u]
-    r, u = r[told], u[told]
-    arrived.append(t - pool[r, u])
-    known[r, u] = pool[r, u]
-    delays = np.concatenate(arrived)
-    return int(delays.size), float(delays.sum())
-
-
-def handoff(world: World, rows: np.ndarray) -> None:
-    """Sales hands a won account to delivery: its information survives with a fidelity.
-
-    Fidelity = base + transfer meeting gain + user stories gain (capped at 1) (seed 003:
-    "a transfer meeting where sales organization transfers the project to the delivery
-    organization ... user stories decrease the chance of miscommunication"). On failure the
-    delivery member starts from what the delivery unit has heard, if anything.
-    """
-    acc, pol = world.accounts, world.config.policies
-    ip = world.params.information
-    fidelity = min(
+    ip, pol = world.params.information, world.config.policies
+    phi = min(
         1.0,
         ip.handoff_fidelity + pol.transfer_meeting * ip.transfer_meeting_gain + pol.user_stories * ip.user_stories_gain,
     )
-    kept = world.rng.random(rows.size) < fidelity
-    carried = np.where(kept, acc.known[rows, SALES], acc.pool[rows, DELIVERY])
-    acc.known[rows, DELIVERY] = np.maximum(carried, acc.pool[rows, DELIVERY])
-    lost = acc.known[rows, DELIVERY] < acc.known[rows, SALES]  # delivery lacks what sales knew
-    world.counters["handoffs"] += rows.size
-    world.counters["handoffs_lost"] += int(lost.sum())
+    seller = acc.team[rows, SALES]
+    away = (seller < 0) | ~w.filled[np.maximum(seller, 0)]
+    if away.any():
+        seller[away] = random_colleagues(world, np.full(int(away.sum()), SALES))
+    skill = np.where(seller >= 0, w.skill[np.maximum(seller, 0)], 0.0)
+    draws = rng.random((rows.size, ip.requirements_per_project, 2))  # per requirement: over-promised, lost
+    over = draws[:, :, 0] < (ip.overpromise_rate * (1.0 - skill))[:, None]
+    lost = draws[:, :, 1] >= phi
+    acc.req_missing[rows] = (over | lost).sum(axis=1)
+    n_over = over.sum(axis=1)
+    promised = world.segment_expectation[acc.segment[rows]] + ip.overpromise_lift * n_over
+    acc.expectation[rows, DELIVERY_STAGE] = np.minimum(1.0, promised)
+    # what the salesperson knows of the customer crosses with the same fidelity
+    has = held_bits(acc.team_knows[rows, SALES], acc.facts) & ~away[:, None]
+    carried = has & (rng.random(has.shape) < phi)
+    r, slot = np.nonzero(carried)
+    cell = rows[r] * acc.facts + slot
+    learn(world, cell, acc.fact_id.reshape(-1)[cell], acc.team[rows[r], DELIVERY].astype(np.int64))
+    if count:
+        c = world.counters
+        c["handoffs"] += rows.size
+        c["handoffs_lost"] += int(lost.any(axis=1).sum())
+        c["requirements"] += lost.size
+        c["requirements_lost"] += int(lost.sum())
+        c["requirements_overpromised"] += int(over.sum())

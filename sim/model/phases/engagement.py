@@ -7,6 +7,7 @@ disposition plus job resources minus hindrance demands::
          + w_support     * (leader support     - trait_ref)   # leadership as a job resource
          + w_recognition * (leader recognition - trait_ref)   # contingent reward
          + w_climate     * (executive CX commitment - trait_ref)  # seed 004: leading by example
+         + w_care        * (leader information sharing - trait_ref)  # seed 000 5.4.1: keeping people informed
          + w_incentive   * team's CX bonus share              # seed 004: CX results in the reward system
          + w_peer        * (collaborators' engagement - peer_ref)      # crossover (Bakker et al. 2006)
          + w_customer    * (served accounts' satisfaction - cust_ref)  # Schneider et al. 1998
@@ -18,6 +19,10 @@ with ``trait_ref``, ``peer_ref`` and ``cust_ref`` the parameters ``leader_trait_
 ``peer_reference`` and ``customer_reference`` (utilisation 1 is full capacity).
 
 The leader is the person's team leader (a unit's teams may have leaders of different styles).
+A leader who keeps the team informed about customers also shows care for the staff (seed 000
+5.4.1, participant 5: timely information "means that we as a company cares enough about our
+employees to keep them well-informed"), so the leader's information sharing is a job resource
+too, weighted by ``information_care_weight``.
 Leadership style thus reaches customers only through people, as seed 000 has it: "the way
 leaders treat their people is reflective of how people treat their customers".
 """
@@ -58,6 +63,7 @@ def equilibrium(world: World) -> np.ndarray:
         + p.leader_support_weight * (world.seat_trait("support") - p.leader_trait_reference)
         + p.recognition_weight * (world.seat_trait("recognition") - p.leader_trait_reference)
         + p.climate_weight * (world.climate - p.leader_trait_reference)
+        + p.information_care_weight * (world.seat_trait("information_sharing") - p.leader_trait_reference)
         + p.cx_incentive_weight * world.bonus_share[w.team]
         + p.peer_weight * (peer_mean - p.peer_reference)
         + p.customer_weight * (portfolio_satisfaction(world, p.customer_reference) - p.customer_reference)

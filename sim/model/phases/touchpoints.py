@@ -24,10 +24,13 @@ import numpy as np
 from sim.model.account_teams import random_colleagues
 from sim.model.complaints import open_complaints, release_complaints
 from sim.model.grouping import groups
+from sim.model.knowledge import known_facts, learn, log_facts, push_facts
 from sim.vocabulary import (
     DELIVERY_STAGE,
     LOW_ENGAGEMENT,
     LOW_SKILL,
+    MISSING_REQUIREMENT,
+    NEVER,
     OVERLOAD,
     SLOW_CHANNEL,
     STAGE_UNIT,
@@ -72,40 +75,44 @@ def touchpoint_phase(world: World) -> Touchpoints:
     """Every account meets the company; capacity-limited employees serve it.
 
     Each account in a stage has a Poisson number of touchpoints at its stage's rate, over a
-    channel drawn from the stage's channel mix as its segment weighs it. With channel
-    escalation, a share ``service.escalated_touchpoint_share`` of the touchpoints of an account
-    with an open complaint goes to the stage's richest channel instead (seed 004: an effortless
-    transition to personal service), and one that does not fail settles the complaint with
-    probability ``service.escalation_resolution_rate``. The account's team member in the responsible
+    channel drawn from the stage's channel mix. The account's team member in the responsible
     unit serves it; a vacant seat is covered by a random colleague of the unit (a stand-in who
-    knows only what the unit has heard); a unit with nobody left cannot answer at all (an
-    unrecovered failure). Perceived quality::
+    knows only the fresh facts they heard as a colleague, and what the shared record holds); a
+    unit with nobody left cannot answer at all (an unrecovered failure). Perceived quality::
 
         q = base + noise + w_e*engagement + w_s*skill + w_o*service_orientation + w_r*richness
-            - stale_penalty * (1 - exp(-missing_weeks / tau))   # customer repeats themselves
+            - repeat_cost * missing_facts                       # the customer repeats themselves
+            - missing_requirement_cost * missing_requirements   # delivery: less than was promised
             - slow_response * response_weeks * (1 + overtime)   # the channel's answer time
             - overload_penalty * overtime                       # tired service
             - time_shortfall_penalty * (1 - time_given)         # corners cut
+            (each loss times the serving team's process multiplier for its cause)
 
-    where ``missing_weeks`` is how far the server's picture lags the customer's latest news,
-    ``time_given`` the share of the time the touchpoint requires that the server gives (its
-    unit's service standard, less under pressure: :func:`time_given`) and ``overtime`` the work
-    the server actually does this week above capacity (Oliva & Sterman 2001: cutting corners and
-    working overtime). A service failure happens with probability base * process multiplier *
-    (1 + gain * (overtime + 1 - time_given)) * (1 - protection*skill), times
-    (1 - user_stories_failure_cut) in delivery with user stories (Oliva & Sterman 2001: errors
-    rise with work pressure and with corners cut). After the touchpoints each unit's service
-    standard drifts toward the time given (:func:`adapt_standards`). An empowered, engaged employee
+    where ``missing_facts`` counts the account's latest facts the server does not know (neither
+    heard nor, with a shared customer record, logged; seed 004: an effortless transition),
+    ``missing_requirements`` the requirements of a delivery project lost at its handoff or
+    over-promised (seed 003), ``time_given`` the share of the time the touchpoint requires that
+    the server gives (its unit's service standard, less under pressure: :func:`time_given`) and
+    ``overtime`` the work the server actually does this week above capacity (Oliva & Sterman
+    2001: cutting corners and working overtime). A service failure happens with probability
+    base * process multiplier * (1 + gain * (overtime + 1 - time_given)) * (1 - protection*skill),
+    times (1 - user_stories_failure_cut) in delivery with user stories (Oliva & Sterman 2001:
+    errors rise with work pressure and with corners cut); on top of it each missing fact may
+    lead to a wrong action (``wrong_action_rate``) and, in delivery, each missing requirement to
+    rework (``rework_rate``; Boehm & Basili 2001). An empowered, engaged employee
     recovers it on the spot more often (seed 004); otherwise it escalates into an open
     complaint. The touchpoint's cause is its largest shortfall against a good touchpoint
     (stale information, low engagement, overload, unrecovered failure, low skill, a slow
-    channel) or, when none exceeds ``measurement.cause_threshold``, high expectations; engagement
-    and skill count as a shortfall below ``measurement.cause_reference_level``. The detractors'
-    why is built from it (seed 002).
+    channel, a missing requirement) or, when none exceeds ``measurement.cause_threshold``, high
+    expectations; engagement and skill count as a shortfall below
+    ``measurement.cause_reference_level``. The detractors' why is built from it (seed 002).
+    After the touchpoints each unit's service standard drifts toward the time given
+    (:func:`adapt_standards`).
     """
     acc, w, rng = world.accounts, world.workforce, world.rng
     sv = world.params.service
     mp = world.params.measurement
+    ip = world.params.information
     ch = world.channels
     t = world.week
     account, stage, channel = _draw_touchpoints(world)
@@ -128,21 +135,26 @@ def touchpoint_phase(world: World) -> Touchpoints:
     w.load = demand / capacity  # the work at the time it requires, over capacity
     given, pressure = time_given(world)
     overload = np.maximum(0.0, w.load * given - 1.0)[server] * served  # overtime: work done above capacity
-    shortfall = (1.0 - given[server]) * served
+    cut = (1.0 - given[server]) * served
 
-    knows = np.where(stand_in, acc.pool[account, unit], acc.known[account, unit])
-    missing = np.maximum(0, acc.news[account] - knows)
-    stale = missing > 0
-    stale_loss = sv.stale_penalty * stale * (1.0 - np.exp(-missing / sv.stale_time_constant))
-    info_age = np.minimum(t - knows, world.params.information.info_age_cap_weeks)
+    missing = ~known_facts(world, account, server, unit, ~stand_in)
+    n_missing = missing.sum(axis=1)
+    stale = n_missing > 0
+    # age of incorrect information (Maatouk et al. 2020): how long the server's picture has lacked something
+    info_age = np.zeros(n)
+    lag = np.flatnonzero(stale)
+    said = np.where(missing[lag], acc.fact_week[account[lag]], t).min(axis=1)
+    info_age[lag] = np.minimum(t - said, ip.info_age_cap_weeks)
+    in_delivery = stage == DELIVERY_STAGE
+    lacking = np.where(in_delivery, acc.req_missing[account], 0)
     eng, skill = w.engagement[server] * served, w.skill[server] * served
     fix = world.process_multiplier[w.team[server], channel]  # (touchpoints, causes): the team's process
-    stale_loss *= fix[:, STALE_INFORMATION]
+    stale_loss = ip.repeat_cost * n_missing * fix[:, STALE_INFORMATION]
+    scope_loss = ip.missing_requirement_cost * lacking * fix[:, MISSING_REQUIREMENT]
     response_weeks = ch.response_days[channel] / 7.0  # days to weeks: a unit conversion
     slow_loss = sv.slow_response_penalty * response_weeks * fix[:, SLOW_CHANNEL]
     overload_loss = (
-        (sv.overload_penalty + sv.slow_response_penalty * response_weeks) * overload
-        + sv.time_shortfall_penalty * shortfall
+        (sv.overload_penalty + sv.slow_response_penalty * response_weeks) * overload + sv.time_shortfall_penalty * cut
     ) * fix[:, OVERLOAD]
     low_engagement = sv.engagement_weight * np.maximum(0.0, mp.cause_reference_level - eng) * fix[:, LOW_ENGAGEMENT]
     low_skill = sv.skill_weight * np.maximum(0.0, mp.cause_reference_level - skill) * fix[:, LOW_SKILL]
@@ -156,18 +168,23 @@ def touchpoint_phase(world: World) -> Touchpoints:
         - low_engagement
         - low_skill
         - stale_loss
+        - scope_loss
         - slow_loss
         - overload_loss
     )
 
-    p_fail = (
-        sv.base_failure_rate * fix[:, UNRECOVERED_FAILURE] * (1 + sv.overload_failure_gain * (overload + shortfall))
-    )
+    pressure_now = overload + cut
+    p_fail = sv.base_failure_rate * fix[:, UNRECOVERED_FAILURE] * (1 + sv.overload_failure_gain * pressure_now)
     p_fail *= 1.0 - sv.skill_failure_protection * skill
     if world.config.policies.user_stories:
-        p_fail *= np.where(stage == DELIVERY_STAGE, 1.0 - world.params.information.user_stories_failure_cut, 1.0)
+        p_fail *= np.where(in_delivery, 1.0 - ip.user_stories_failure_cut, 1.0)
+    # a wrong action on a missing fact, rework on a missing requirement: the same draw decides
+    # whether the failure would have happened without them (common random numbers)
+    p_wrong = 1.0 - (1.0 - p_fail) * (1.0 - ip.wrong_action_rate * fix[:, STALE_INFORMATION]) ** n_missing
+    p_total = 1.0 - (1.0 - p_wrong) * (1.0 - ip.rework_rate * fix[:, MISSING_REQUIREMENT]) ** lacking
     u = rng.random((2, n))  # two uniform draws per touchpoint: failure and recovery
-    failed = (u[0] < p_fail) | unserved
+    failed = (u[0] < p_total) | unserved
+    rework = failed & served & (u[0] >= p_wrong)
     p_recover = sv.base_recovery_rate + world.config.policies.empowerment * sv.empowered_recovery_rate * eng
     recovered = failed & served & (u[1] < p_recover)
     unrecovered = failed & ~recovered
@@ -176,25 +193,28 @@ def touchpoint_phase(world: World) -> Touchpoints:
     quality -= sv.failure_quality_loss * unrecovered
     np.clip(quality, 0.0, 1.0, out=quality)
 
-    shortfall = np.stack(
+    shortfalls = np.stack(
         [
             np.full(n, mp.cause_threshold),  # nothing went wrong: the customer simply expected more
             stale_loss,
             low_engagement,
             overload_loss,
-            sv.failure_quality_loss * unrecovered,
+            sv.failure_quality_loss * (unrecovered & ~rework),
             low_skill,
             slow_loss,
+            scope_loss + sv.failure_quality_loss * (unrecovered & rework),
         ]
     )
-    cause = shortfall.argmax(axis=0)
+    cause = shortfalls.argmax(axis=0)
 
     acc.last_failure[account[failed]] = t
     if escalated.any():
         _settle_escalations(world, account[escalated & served & ~failed])
     complaint = unrecovered & served
     world.counters["complaints"] += open_complaints(acc, w, account[complaint], server[complaint])
-    _learn_from_touchpoints(world, account, unit, stand_in, served, t)
+    world.counters["delivery_failures"] += int(np.count_nonzero(failed & in_delivery))
+    world.counters["rework_failures"] += int(np.count_nonzero(rework))
+    _learn_from_touchpoints(world, account, server, missing, served, t)
     adapt_standards(world, given, pressure, demand)
 
     mean_q = np.add.reduceat(quality, starts) / counts if n else np.zeros(0)
@@ -211,7 +231,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
         recovered=recovered,
         complaint=complaint,
         cause=cause,
-        info_age=info_age.astype(float),
+        info_age=info_age,
         stale=stale,
         touched=touched,
         starts=starts,
@@ -330,15 +350,22 @@ def _settle_escalations(world: World, accounts: np.ndarray) -> None:
 
 
 def _learn_from_touchpoints(
-    world: World, account: np.ndarray, unit: np.ndarray, stand_in: np.ndarray, served: np.ndarray, t: int
+    world: World, account: np.ndarray, server: np.ndarray, missing: np.ndarray, served: np.ndarray, t: int
 ) -> None:
-    """The server's picture is up to date after the customer has spoken; some touchpoints bring news.
+    """The server learns what was said in the touchpoint, not everything.
 
-    A stand-in's picture goes to the unit's pool; a touchpoint nobody answered teaches nobody.
+    At a touchpoint where the server lacked some of the account's latest facts, the customer
+    repeats the newest of them and the server now holds it; at a share
+    ``information.touchpoint_news_share`` of served touchpoints the customer says something new,
+    a new fact the server holds. With a shared customer record the server logs what they heard
+    with ``information.logging_share``. A touchpoint nobody answered teaches nobody.
     """
     acc = world.accounts
-    own = served & ~stand_in
-    acc.known[account[own], unit[own]] = t
-    acc.pool[account[stand_in], unit[stand_in]] = t
+    repeat = np.flatnonzero(served & missing.any(axis=1))
+    if repeat.size:
+        weeks = np.where(missing[repeat], acc.fact_week[account[repeat]], NEVER)
+        cells = account[repeat] * acc.facts + weeks.argmax(axis=1)
+        learn(world, cells, acc.fact_id.reshape(-1)[cells], server[repeat])
+        world.counters["facts_logged"] += log_facts(world, cells)
     reveals = served & (world.rng.random(account.size) < world.params.information.touchpoint_news_share)
-    acc.news[account[reveals]] = t
+    world.counters["facts_logged"] += push_facts(world, account[reveals], server[reveals])

@@ -39,8 +39,6 @@ def add_prospects(world: World, k: int, segments: np.ndarray | None = None) -> n
     acc.satisfaction[new] = np.clip(rng.normal(sp.prospect_satisfaction, sp.prospect_satisfaction_sd, k), 0, 1)
     acc.expectation[new] = world.segment_expectation[segment][:, None]
     assign_seats(world, rows, SALES)
-    acc.known[new, SALES] = t
-    acc.news[new] = t
     return rows
 
 
@@ -55,13 +53,14 @@ def transition_phase(world: World) -> None:
     * New prospects arrive from the market: the Bass inflow of
       :func:`sim.model.phases.word_of_mouth.bass_arrivals` (marketing and word of mouth).
     * Maintenance -> delivery: a customer orders a new project with a weekly probability that
-      rises with its satisfaction; it starts together with the week's won deals.
+      rises with its satisfaction; it starts together with the week's won deals, and like them
+      it is sold and handed from sales to delivery (see :func:`sim.model.phases.diffusion.handoff`).
     * Prospect -> purchase: weekly probability logistic in the pre-purchase experience and the
       company's reputation (word of mouth); prospects also go cold at a constant rate.
     * Purchase -> delivery (won) or lost: a deal is decided at ``close_rate`` a week and won
       with a probability logistic in the purchase experience, lower at a higher price
       (``journey.price_win_sensitivity`` x ``policies.price_change``). A won deal signs an annual
-      contract and is handed from sales to delivery (see :func:`sim.model.phases.diffusion.handoff`).
+      contract and is handed from sales to delivery .
     * Delivery -> maintenance: when the project ends the account passes to a support engineer,
       without a transfer meeting (seed 003 names none at this step).
     """
@@ -115,11 +114,11 @@ def transition_phase(world: World) -> None:
         _sign(world, won)
         starting = np.concatenate([won, ordered])
         _start_project(world, starting, prefer_near=np.concatenate([acc.team[won, SALES], acc.team[ordered, SUPPORT]]))
-        if won.size:
-            handoff(world, won)
+        handoff(world, starting)
 
     done = np.flatnonzero((acc.stage == DELIVERY_STAGE) & (acc.project_end <= t))
     if done.size:
+        acc.req_missing[done] = 0
         _enter(world, done, MAINTENANCE)
         assign_seats(world, done, SUPPORT, prefer_near=acc.team[done, DELIVERY])
         refresh_ties(world, done)

@@ -1,0 +1,320 @@
+"""Customer knowledge: each account's latest facts and who holds them (seed 000 5.4, seed 004).
+
+An account's information is a small set of **facts**: the ``information.facts_per_account`` (K)
+latest things the customer said, each with the week it was said. They are a ring of K slots in
+the account store (``fact_id``, ``fact_week``, ``fact_logged``); the account has said
+``fact_count`` facts so far and the next one goes to slot ``fact_count mod K``, superseding the
+oldest. Every fact has a global id, numbered in the order facts arise.
+
+Who holds a fact is stored sparsely, never as an employees x accounts matrix (10⁹ cells at
+10,000 x 100,000):
+
+* the account's **team** (one seat per unit) holds the account's facts as one bit mask per unit,
+  ``team_knows`` (bit k set: the member holds the fact in slot k). A member keeps a fact until
+  newer facts supersede it;
+* anybody else — a colleague who heard it, a stand-in who served the customer — is an entry
+  ``(fact id << bits) | seat`` of the sorted table :attr:`Knowledge.keys`, and only while the fact
+  is **fresh** (younger than ``information.relevance_weeks``). The table thus stays proportional
+  to the facts in flight.
+
+:class:`Knowledge` also keeps the registry of fresh facts (account, slot and week of every id
+from :attr:`Knowledge.base` on), through which a table entry finds its account. A shared customer
+record (``policies.shared_customer_record``, seed 000 5.4.3) is the flag ``fact_logged``: a logged
+fact is readable by everyone serving the account.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.grouping import groups, run_starts, unique_values
+from sim.vocabulary import N_UNITS
+
+if TYPE_CHECKING:
+    from sim.model.world import World
+
+
+class Knowledge:
+    """The registry of fresh facts and the sparse table of who, outside the account teams, holds them.
+
+    Attributes:
+        seats: the number of seats; ``bits`` the bits a seat takes in a table key
+            (``(fact id << bits) | seat``: shifts and masks pack and unpack it).
+        keys: sorted unique keys of the holders outside the account's team.
+        base: the first fact id still in the registry (older facts are no longer fresh).
+        next_id: the id the next fact gets.
+        cell, week: per registered fact (index id - base), its place in the account store's fact
+            columns (``row * K + slot``) and the week it was said.
+    """
+
+    def __init__(self, seats: int) -> None:
+        self.seats = seats
+        self.bits = max(1, int(seats - 1).bit_length())
+        self.mask = (1 << self.bits) - 1
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._pending: list[np.ndarray] = []  # keys added since the table was last sorted
+        self.base = 0
+        self.next_id = 0
+        self.cell = np.zeros(0, dtype=np.int64)
+        self.week = np.zeros(0, dtype=np.int64)
+
+    def register(self, cells: np.ndarray, weeks: np.ndarray | int) -> np.ndarray:
+        """Ids for new facts in fact cells ``cells`` (``row * K + slot``), said in ``weeks`` (in order: no
+        earlier than any fact registered before)."""
+        ids = np.arange(self.next_id, self.next_id + cells.size, dtype=np.int64)
+        self.next_id += cells.size
+        self.cell = np.concatenate([self.cell, cells.astype(np.int64)])
+        self.week = np.concatenate([self.week, np.broadcast_to(np.asarray(weeks, dtype=np.int64), cells.shape)])
+        return ids
+
+    def expire(self, week: int, lifetime: int) -> None:
+        """Facts said ``lifetime`` or more weeks before ``week`` are no longer fresh: out of the registry,
+        and their holders outside the account teams forget them."""
+        old = int(np.searchsorted(self.week, week - lifetime, side="right"))  # weeks never decrease
+        if old:
+            self.base += old
+            self.cell, self.week = self.cell[old:], self.week[old:]
+        keys = self.keys
+        cut = int(np.searchsorted(keys, self.base << self.bits))
+        if cut:
+            self.keys = keys[cut:]
+
+    def holds(self, ids: np.ndarray, seats: np.ndarray) -> np.ndarray:
+        """Whether each seat holds the fact outside its account team (vectorised; False for id -1)."""
+        table = self.keys
+        if not table.size:
+            return np.zeros(np.broadcast(ids, seats).shape, dtype=bool)
+        keys = (ids << self.bits) | seats
+        pos = np.minimum(np.searchsorted(table, keys), table.size - 1)
+        return (table[pos] == keys) & (ids >= self.base)
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The sorted unique table (keys added since the last look are merged in first)."""
+        if self._pending:
+            new = np.concatenate(self._pending)
+            new.sort()
+            merged = np.concatenate([self._keys, new])
+            merged.sort(kind="stable")  # two sorted runs: a merge
+            self._keys = merged[run_starts(merged)]
+            self._pending.clear()
+        return self._keys
+
+    @keys.setter
+    def keys(self, value: np.ndarray) -> None:
+        self._keys = value
+        self._pending.clear()
+
+    def add(self, ids: np.ndarray, seats: np.ndarray) -> None:
+        """Seats hold fresh facts outside their account teams (pairs already held stay once)."""
+        if ids.size:
+            self._pending.append((ids << self.bits) | seats)
+
+    def drop_seats(self, seats: np.ndarray) -> None:
+        """Everything the people in ``seats`` held outside their account teams is gone."""
+        table = self.keys
+        if table.size and seats.size:
+            gone = np.zeros(self.seats, dtype=bool)
+            gone[seats] = True
+            self.keys = table[~gone[table & self.mask]]
+
+
+def slot_bit(slots: np.ndarray) -> np.ndarray:
+    """The ``team_knows`` bit of each ring slot."""
+    return np.left_shift(np.uint16(1), slots.astype(np.uint16))
+
+
+def held_bits(masks: np.ndarray, facts: int) -> np.ndarray:
+    """(n, K) booleans from n bit masks: whether bit k is set."""
+    return ((masks[:, None] >> np.arange(facts, dtype=np.uint16)) & np.uint16(1)).astype(bool)
+
+
+def bits_of(flags: np.ndarray) -> np.ndarray:
+    """n bit masks from (n, K) booleans."""
+    return (flags.astype(np.uint16) << np.arange(flags.shape[1], dtype=np.uint16)).sum(axis=1).astype(np.uint16)
+
+
+def live(world: World, cells: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Whether each fact is still among its account's latest (not superseded) and the account in the journey."""
+    acc = world.accounts
+    return (acc.fact_id.reshape(-1)[cells] == ids) & acc.in_journey_rows(cells // acc.facts)
+
+
+def fresh_holders(world: World) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
+    """Fact id, holder seat and fact cell of every holding of a fresh fact of an account in the journey,
+    and how many of them (the first ones) are the account teams' own.
+
+    The account's team members come first (from their bits), then everybody else (the table,
+    which is cleared on the way of facts superseded since, of accounts that left the journey,
+    and of entries of people who have since joined the account's team).
+    """
+    acc, kn = world.accounts, world.knowledge
+    k = acc.facts
+    ids = np.arange(kn.base, kn.next_id, dtype=np.int64)
+    ok = live(world, kn.cell, ids)
+    ids, cells = ids[ok], kn.cell[ok]
+    row, bit = cells // k, slot_bit(cells % k)
+    team, knows = acc.team.reshape(-1), acc.team_knows.reshape(-1)
+    parts = []
+    for u in range(N_UNITS):
+        at = row * N_UNITS + u
+        seat = team[at].astype(np.int64)
+        has = (seat >= 0) & ((knows[at] & bit) != 0)
+        parts.append((ids[has], seat[has], cells[has]))
+    in_team = sum(p[0].size for p in parts)
+    table = kn.keys
+    if table.size:
+        tid, tseat = table >> kn.bits, table & kn.mask
+        tcell = kn.cell[tid - kn.base]
+        unit = world.workforce.unit[tseat]
+        ok = live(world, tcell, tid) & (team[(tcell // k) * N_UNITS + unit] != tseat)
+        kn.keys = table[ok]
+        parts.append((tid[ok], tseat[ok], tcell[ok]))
+    return tuple(np.concatenate(col) for col in zip(*parts, strict=True)), in_team  # type: ignore[return-value]
+
+
+def learn(
+    world: World, cells: np.ndarray, ids: np.ndarray, seats: np.ndarray, *, current: bool = False
+) -> tuple[int, float]:
+    """Seats learn facts: a member of the account's team sets its bit, anybody else holds a fresh fact.
+
+    ``cells`` are the facts' places in the account store (``row * K + slot``). A fact superseded
+    in the meantime, a seat of -1 or a fact that is no longer fresh for a non-member is not
+    learned (``current``: the caller knows the facts are current and the seats real). Returns how
+    many facts newly reached a member of their account's team (the people who serve the
+    customer) and the sum of those facts' ages (weeks).
+    """
+    acc, kn = world.accounts, world.knowledge
+    if not current:
+        ok = (seats >= 0) & (acc.fact_id.reshape(-1)[cells] == ids)
+        cells, ids, seats = cells[ok], ids[ok], seats[ok]
+    if not cells.size:
+        return 0, 0.0
+    k = acc.facts
+    row = cells // k
+    at = row * N_UNITS + world.workforce.unit[seats]
+    member = acc.team.reshape(-1)[at] == seats
+    other = ~member & (ids >= kn.base)
+    if other.any():
+        kn.add(ids[other], seats[other])
+    if not member.any():
+        return 0, 0.0
+    at, slot = at[member], cells[member] % k
+    knows = acc.team_knows.reshape(-1)
+    lacking = (knows[at] & slot_bit(slot)) == 0
+    key = unique_values(at[lacking] * k + slot[lacking])
+    at, slot = np.divmod(key, k)
+    set_bits(knows, at, slot_bit(slot))
+    age = world.week - acc.fact_week.reshape(-1)[(at // N_UNITS) * k + slot]
+    return int(key.size), float(age.sum())
+
+
+def set_bits(masks: np.ndarray, at: np.ndarray, bits: np.ndarray) -> None:
+    """``masks[at] |= bits`` where ``at`` is sorted and may repeat (bits of one place combined first)."""
+    if at.size:
+        first = np.flatnonzero(run_starts(at))
+        masks[at[first]] |= np.bitwise_or.reduceat(bits, first)
+
+
+def clear_bits(masks: np.ndarray, at: np.ndarray, bits: np.ndarray) -> None:
+    """``masks[at] &= ~bits`` where ``at`` is sorted and may repeat."""
+    if at.size:
+        first = np.flatnonzero(run_starts(at))
+        masks[at[first]] &= ~np.bitwise_or.reduceat(bits, first)
+
+
+def push_facts(world: World, rows: np.ndarray, holders: np.ndarray) -> int:
+    """The customers of ``rows`` (sorted, in the order they spoke) each say a new fact, heard by ``holders``.
+
+    Each fact takes its account's next ring slot, superseding the oldest fact there (and every
+    team member's bit for it); the seat that heard it holds it (-1: nobody). With a shared
+    customer record the hearer logs it with probability ``information.logging_share``. Returns
+    the number of facts logged.
+    """
+    acc, kn = world.accounts, world.knowledge
+    if not rows.size:
+        return 0
+    k = acc.facts
+    uniq, starts, counts = groups(rows)
+    rank = np.arange(rows.size) - np.repeat(starts, counts)
+    keep = rank >= np.repeat(counts, counts) - k  # more than K facts at once: the last K remain
+    rows, holders, rank = rows[keep], holders[keep], rank[keep]
+    cells = rows * k + (acc.fact_count[rows] + rank) % k
+    ids = kn.register(cells, world.week)
+    bit = slot_bit(cells % k)
+    knows = acc.team_knows.reshape(-1)
+    for u in range(N_UNITS):
+        clear_bits(knows, rows * N_UNITS + u, bit)
+    acc.fact_id.reshape(-1)[cells] = ids
+    acc.fact_week.reshape(-1)[cells] = world.week
+    acc.fact_count[uniq] += counts
+    logged = 0
+    if world.config.policies.shared_customer_record:
+        log = (holders >= 0) & (world.rng.random(rows.size) < world.params.information.logging_share)
+        acc.fact_logged.reshape(-1)[cells] = log
+        logged = int(log.sum())
+    else:
+        acc.fact_logged.reshape(-1)[cells] = False
+    learn(world, cells, ids, holders)
+    return logged
+
+
+def log_facts(world: World, cells: np.ndarray) -> int:
+    """With a shared record, a person who hears a fact from the customer logs it with ``logging_share``."""
+    if not world.config.policies.shared_customer_record or not cells.size:
+        return 0
+    logged = world.accounts.fact_logged.reshape(-1)
+    log = (world.rng.random(cells.size) < world.params.information.logging_share) & ~logged[cells]
+    logged[cells[log]] = True
+    return int(unique_values(cells[log]).size)
+
+
+def known_facts(world: World, rows: np.ndarray, seats: np.ndarray, units: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """(n, K): which of the accounts' current facts the serving seats know.
+
+    The account's own team member knows what its bits say; anybody else (a stand-in) what it
+    holds as a colleague. With a shared customer record everybody serving the account also
+    reads what was logged. Empty slots count as known (there is nothing to miss).
+    """
+    acc, kn = world.accounts, world.knowledge
+    ids = acc.fact_id[rows]
+    known = held_bits(np.where(own, acc.team_knows[rows, units], 0).astype(np.uint16), acc.facts) | (ids < 0)
+    other = np.flatnonzero(~own)
+    if other.size:
+        known[other] |= kn.holds(ids[other], seats[other][:, None])
+    if world.config.policies.shared_customer_record:
+        known |= acc.fact_logged[rows]
+    return known
+
+
+def change_members(world: World, rows: np.ndarray, unit: int, old: np.ndarray, new: np.ndarray) -> None:
+    """The account team's member in ``unit`` changes from ``old`` to ``new`` seats (-1: none).
+
+    The former member keeps the fresh facts as a colleague; the new one brings what they heard
+    while it was fresh (their table entries become team bits; the entries themselves are
+    cleared on the next pass over the table), and nothing else.
+    """
+    acc, kn = world.accounts, world.knowledge
+    if not rows.size:
+        return
+    ids = acc.fact_id[rows]
+    fresh = ids >= kn.base
+    had = held_bits(acc.team_knows[rows, unit], acc.facts) & fresh & (old >= 0)[:, None]
+    r, c = np.nonzero(had)
+    if r.size:
+        kn.add(ids[r, c], old[r])
+    heard = kn.holds(ids, np.maximum(new, 0)[:, None]) & fresh & (new >= 0)[:, None]
+    acc.team_knows[rows, unit] = bits_of(heard)
+
+
+def forget_seats(world: World, seats: np.ndarray) -> None:
+    """The people now in ``seats`` know none of their accounts: team bits and table entries are cleared."""
+    is_new = np.zeros(world.workforce.size, dtype=bool)
+    is_new[seats] = True
+    acc = world.accounts
+    team = acc.team[: acc.n]
+    gone = (team >= 0) & is_new[np.maximum(team, 0)]
+    acc.team_knows[: acc.n][gone] = 0
+    world.knowledge.drop_seats(seats)
