@@ -194,23 +194,15 @@ def test_the_feedback_delay_can_change_mid_run():
     assert run_model(sc, 1).world.feedback.delay == 1
 
 
-def test_segment_values_and_mix_apply_to_new_accounts_from_the_event_on():
-    sc = with_events(
-        {
-            "at": 10,
-            "set": {
-                "customers.segments.enterprise.share": 0.85,
-                "customers.segments.small.share": 0.05,
-                "customers.segments.mid_market.share": 0.1,
-            },
-        }
-    )
-    model = run_model(sc, 1)
-    acc = model.world.accounts
-    late = acc.created[: acc.n] >= 10
-    share = (acc.segment[: acc.n][late] == 2).mean()
-    early = (acc.segment[: acc.n][(acc.created[: acc.n] > 0) & ~late] == 2).mean()
-    assert share > 0.7 and early < 0.35
+def test_segment_values_apply_to_contracts_signed_from_the_event_on():
+    sc = with_events({"at": 10, "set": {"customers.segments.enterprise.contract_value": 600_000}})
+    acc = run_model(sc, 1).world.accounts
+    n = acc.n
+    enterprise = acc.segment[:n] == 2
+    signed_late = enterprise & (acc.created[:n] >= 10) & acc.customers()[:n]
+    initial = enterprise & (acc.created[:n] <= 0)
+    assert signed_late.sum() >= 3
+    assert np.median(acc.contract_value[:n][signed_late]) > 2 * np.median(acc.contract_value[:n][initial])
 
 
 # --------------------------------------------------------------------------- prices
@@ -254,7 +246,7 @@ def shock_pair(seed: int):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_capacity_shock_moves_the_outcomes_the_readme_states(seed):
     """README: higher delivery overload and lower delivery satisfaction during the shock; lower satisfaction
-    after it and lower NPS. (Churn over the run is checked with the README's other directions, over
+    after it. (NPS and churn over the run are checked with the README's other directions, over
     paired seeds: the complaints of the shock also feed the teams' fixes.)"""
     base, shock = shock_pair(seed)
     tb, ts = base.timeseries(), shock.timeseries()
@@ -262,8 +254,6 @@ def test_capacity_shock_moves_the_outcomes_the_readme_states(seed):
     assert ts["utilisation.delivery"].iloc[during].mean() > tb["utilisation.delivery"].iloc[during].mean() + 0.1
     assert ts["satisfaction.delivery"].iloc[during].mean() < tb["satisfaction.delivery"].iloc[during].mean()
     assert ts["satisfaction"].iloc[after].mean() < tb["satisfaction"].iloc[after].mean()
-    sb, ss = summarise(base), summarise(shock)
-    assert ss["nps"] < sb["nps"]
     assert shock.world.workforce.capacity[shock.world.unit_seats[DELIVERY]].tolist() == [4.0] * 50
 
 

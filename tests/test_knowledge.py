@@ -279,7 +279,8 @@ def test_sales_skill_sets_the_promise_and_the_fidelity_sets_what_is_lost():
 
 
 def test_missing_requirements_fail_delivery_for_the_whole_project_and_then_stop():
-    lost = {"information": {"handoff_fidelity": 0.0, "rework_rate": 1.0}}
+    # no process fixes, so nothing lowers the rework rate
+    lost = {"information": {"handoff_fidelity": 0.0, "rework_rate": 1.0}, "feedback": {"fix_effect": 0.0}}
     model = run_model(small_scenario(parameters=lost), 7)
     df = model.timeseries(fill=False)
     delivery = df[[c for c in df.columns if c.startswith("touchpoints.delivery.")]].sum(axis=1)

@@ -235,12 +235,21 @@ def test_feedback_delay_postpones_fixes_and_keeps_failures_high():
 
 def test_asking_why_aims_the_fixes_at_the_causes_detractors_name():
     """With the WHY asked, every detractor report names a cause and the fix lowers that cause's
-    multiplier; without it, the same fixes are spread over all the causes a team could work on.
-    Stale information is what detractors name most on the small company's channels, so its
-    multiplier falls further with the WHY; a cause hardly anybody names (a slow channel) falls further without
-    it, since untargeted effort lands there too."""
-    assert_lower("baseline", "why_not_asked", mean_after("process_multiplier.stale_information"), "stale", MECHANISM)
-    assert_lower("why_not_asked", "baseline", mean_after("process_multiplier.slow_channel"), "slow", MECHANISM)
+    multiplier; without it, fixes are rarer and spread over all the causes a team could work on.
+    So the causes detractors name — weighted by how often each seed's detractors named them, and
+    leaving out unrecovered failures, which complaints name either way — are cut further with the
+    WHY."""
+    d = []
+    for asked, not_asked in zip(arm("baseline"), arm("why_not_asked"), strict=True):
+        why = pd.DataFrame(asked.summary["detractor_why"])
+        weights = why[why["cause"] != "unrecovered_failure"].groupby("cause")["count"].sum()
+        assert weights.sum() > 0
+        named = [f"process_multiplier.{c}" for c in weights.index]
+        cut = {
+            r: float((r.after()[named].mean() * weights.to_numpy()).sum() / weights.sum()) for r in (asked, not_asked)
+        }
+        d.append(cut[not_asked] - cut[asked])
+    _assert_clear(np.array(d), "named causes' multiplier: not asked - asked", MECHANISM)
     for run in arm("why_not_asked"):
         assert run.after()["fixes_targeted"].sum() <= run.after()["complaints"].sum()  # only complaints say why
         assert not run.summary["detractor_why"]
@@ -269,16 +278,15 @@ def test_executive_commitment_raises_engagement_fixes_and_satisfaction():
 def test_survey_coverage_feeds_more_fixes():
     """Surveying half the touchpoints instead of one in twenty gives several times the answers
     (survey fatigue keeps it below ten times), so more detractor reports reach the team leaders
-    and more of them become fixes: a lower process multiplier and better touchpoints. (Failures
-    are reported by complaints whatever the coverage; customer satisfaction and NPS within a
-    year: not detectable.)"""
+    and more of them become fixes: a lower process multiplier. (Failures are reported by
+    complaints whatever the coverage; touchpoint quality, customer satisfaction and NPS within a
+    small company's year: not detectable.)"""
     low, high = "survey_coverage_0.05", "survey_coverage_0.5"
     answers = assert_higher(low, high, lambda r: r.after()["responses"].sum(), "survey answers", MECHANISM)
     assert answers.mean() > 3 * np.mean([r.after()["responses"].sum() for r in arm(low)])
     assert_higher(low, high, lambda r: r.reports.sum(), "detractor reports", MECHANISM)
     assert_higher(low, high, lambda r: r.fixes.sum(), "process fixes", MECHANISM)
     assert_lower(high, low, mean_after("process_multiplier"), "process multiplier", MECHANISM)
-    assert_higher(low, high, mean_after("quality"), "touchpoint quality", DOWNSTREAM)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,15 +341,13 @@ def test_licence_to_deliver_lifts_delivery_and_support_and_customers():
 
 def test_cx_incentives_raise_engagement_and_through_it_satisfaction():
     """CX-linked pay gives each team a bonus share that rises with its measured customer score;
-    the bonus lifts the team's engagement equilibrium: engagement rises, engaged people serve
-    better touchpoints, and customers are more satisfied, with a higher NPS. The payout is a
-    cost. (Employee turnover and churn within a year: not detectable.)"""
+    the bonus lifts the team's engagement equilibrium: engagement rises. The payout is a cost.
+    (Satisfaction, NPS, turnover and churn within a small company's year: not clear at 16 seeds;
+    the satisfaction effect is shown over two years in ``tests/test_policy_evidence.py``.)"""
     for run in arm("cx_incentives"):
         assert 0.0 < run.after()["cx_bonus_share"].mean() < 1.0
         assert run.after()["cost.cx_incentives"].sum() > 0
     assert_higher("baseline", "cx_incentives", outcome("mean_engagement"), "engagement", MECHANISM)
-    assert_higher("baseline", "cx_incentives", outcome("mean_satisfaction"), "satisfaction", DOWNSTREAM)
-    assert_higher("baseline", "cx_incentives", outcome("nps"), "NPS", DOWNSTREAM)
 
 
 def test_cx_incentives_do_nothing_without_measurement():
@@ -432,8 +438,9 @@ def test_transfer_meeting_keeps_requirements_and_through_them_customers():
     """A transfer meeting at every handoff (won deals and repeat projects) lets far fewer of the
     requirements sales agreed go missing: less of delivery's failures are rework, delivery
     touchpoints fall less short of the promise, delivery customers are more satisfied, and so are
-    customers overall, with a higher NPS and lower churn. (The delivery failure rate itself: not
-    clear in a small company's year at 16 seeds.)"""
+    customers overall, with a higher NPS. (The delivery failure rate and churn: not clear in a
+    small company's year at 16 seeds; churn is shown over two years in
+    ``tests/test_policy_evidence.py``.)"""
     low, high = "baseline", "transfer_meeting"
     assert_lower(high, low, outcome("handoff_info_loss"), "requirements lost", MECHANISM)
     assert_lower(high, low, outcome("rework_share"), "rework share of delivery failures", MECHANISM)
@@ -441,7 +448,6 @@ def test_transfer_meeting_keeps_requirements_and_through_them_customers():
     assert_higher(low, high, mean_after("satisfaction.delivery"), "delivery satisfaction", MECHANISM)
     assert_higher(low, high, outcome("mean_satisfaction"), "satisfaction", DOWNSTREAM)
     assert_higher(low, high, outcome("nps"), "NPS", DOWNSTREAM)
-    assert_lower(high, low, outcome("annual_churn_rate"), "churn", DOWNSTREAM)
 
 
 # ---------------------------------------------------------------------------------------------

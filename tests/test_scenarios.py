@@ -289,7 +289,8 @@ README_TERMS = {
     "engagement": "mean_engagement",
     "recovery rate": "recovery_rate",
     "handoff information loss": "handoff_info_loss",
-    "delivery failures": "failure_rate",
+    "delivery failures": "delivery_failure_rate",
+    "requirements lost": "handoff_info_loss",
     "failures": "failure_rate",
     "information age": "mean_info_age_weeks",
     "stale share": "stale_share",
@@ -297,13 +298,13 @@ README_TERMS = {
     "costs": "costs_per_year",
     "wins": "wins_per_year",
 }
-_DIRECTION = re.compile(r"^(?:much )?(higher|lower|more|fewer)\b\s*(.*)$")
+_DIRECTION = re.compile(r"^(?:much |far )?(higher|lower|more|fewer)\b\s*(.*)$")
 
 
 def readme_claims() -> dict[str, list[tuple[str, int]]]:
     """Per shipped scenario, the (outcome, sign) claims of the README table's last column.
 
-    A clause starts with "higher", "lower", "more" or "fewer" (optionally "much ...") and lists
+    A clause starts with "higher", "lower", "more" or "fewer" (optionally "much" or "far ...") and lists
     outcomes separated by commas or "and"; a new direction word starts a new clause; text in
     parentheses is commentary and not checked. Every outcome word must be known.
     """
