@@ -34,6 +34,7 @@ IMPLEMENTATION_CONSTANTS: dict[tuple[str, float], str] = {
     ("touchpoints.py", 2): "shape of a draw: two uniform numbers per touchpoint (failure, recovery)",
     ("transitions.py", 2): "shape of a draw: two uniform numbers per deal (decided, won)",
     ("diffusion.py", 2): "shape of a draw: two uniform numbers per requirement (over-promised, lost)",
+    ("word_of_mouth.py", 2): "shape of a draw: two uniform numbers per segment (arrivals, by word of mouth)",
     ("measurement.py", 10): "the 0-10 likelihood-to-recommend answer scale that defines NPS (Reichheld 2003)",
     ("measurement.py", 9): "NPS definition: promoters answer 9-10 (Reichheld 2003)",
     ("measurement.py", 6): "NPS definition: detractors answer 0-6 (Reichheld 2003)",

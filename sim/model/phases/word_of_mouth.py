@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.stats import binom
 
 from sim.model.phases.measurement import promoter_detractor
 from sim.vocabulary import DELIVERY_STAGE, MAINTENANCE, WEEKS_PER_YEAR
@@ -63,8 +64,18 @@ def bass_arrivals(world: World) -> np.ndarray:
     valence = np.exp(mk.reputation_effect * (world.reputation - world.params.word_of_mouth.reputation_reference))
     imitation = mk.imitation * share * valence
     hazard = mk.innovation + imitation
-    arrivals = world.rng.binomial(market.remaining(), -np.expm1(-hazard / WEEKS_PER_YEAR))
-    by_word = world.rng.binomial(arrivals, np.divide(imitation, hazard, out=np.zeros(hazard.size), where=hazard > 0))
+    u = world.rng.random((2, hazard.size))  # two uniform draws per segment: how many arrive, how many by word
+    arrivals = _binomial(u[0], market.remaining(), -np.expm1(-hazard / WEEKS_PER_YEAR))
+    by_word = _binomial(u[1], arrivals, np.divide(imitation, hazard, out=np.zeros(hazard.size), where=hazard > 0))
     market.take(arrivals)
     world.counters["referrals"] += int(by_word.sum())
     return arrivals
+
+
+def _binomial(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Binomial(n, p) draws by inversion of one uniform each.
+
+    A fixed number of draws per week, whatever n and p: paired runs of two scenarios (common
+    random numbers) keep drawing the same numbers while only the market's hazard differs.
+    """
+    return np.maximum(binom.ppf(u, n, p), 0).astype(np.int64)
