@@ -965,11 +965,12 @@ class InformationParameters(Strict):
     peer_share_rate: float = param(
         0.4,
         "1/week",
-        "Independent cascade transmission per contact (Kempe, Kleinberg & Tardos 2003); a collaborator passes a "
-        "given customer matter on within a few weeks (Hansen 1999: knowledge crosses weak inter-unit ties less "
-        "readily than strong ones).",
+        "Independent cascade (Kempe, Kleinberg & Tardos 2003) gives the form, not the value: a fully engaged "
+        "collaborator in a fully sharing team is taken to pass a given customer matter on within two to three "
+        "weeks, an average one within about five.",
         "Per-contact probability: weekly chance that a fully engaged holder of a fact, in a fully sharing culture, "
         "passes it to one collaborator (each holder tries each tie every week).",
+        assumption=True,
         ge=0,
         le=1,
     )
@@ -1029,8 +1030,8 @@ class InformationParameters(Strict):
     logging_share: float = param(
         0.6,
         "share of facts",
-        "Seed 000 5.4.3 ('integrated technologies'); CRM studies find records incomplete because people log only "
-        "part of what they hear; three in five is taken.",
+        "Seed 000 5.4.3 ('integrated technologies') names the record, not how full it is: people are taken to "
+        "log three in five of the customer matters they hear.",
         "With a shared customer record: share of the facts a person hears from the customer that they log.",
         assumption=True,
         ge=0,
