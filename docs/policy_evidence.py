@@ -233,7 +233,12 @@ def report(results: dict[str, dict[str, Any]], reps: int, steps: int | None, sec
         for name, sign, holds in res["claims"]:
             mark = "holds" if holds else "**does not hold**"
             where = "the CI covers 0" if sign == 0 else "the CI excludes 0"
-            lines.append(f"- Claim: {name} is {SIGNS[sign]} with the policy ({where}): {mark}.")
+            said = (
+                f"does not differ with the policy ({where})"
+                if sign == 0
+                else f"is {SIGNS[sign]} with the policy ({where})"
+            )
+            lines.append(f"- Claim: {name} {said}: {mark}.")
         lines += ["", f"| measure | {study.label[0]} | {study.label[1]} | difference [95 % CI] |"]
         lines.append("|---|---:|---:|---:|")
         for name, row in res["rows"].items():
