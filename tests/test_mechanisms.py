@@ -95,9 +95,10 @@ def test_transfer_meeting_and_user_stories_cut_handoff_loss():
 
 
 def test_shared_customer_record_makes_information_fresher():
+    """(Satisfaction rises too, but between independent arms at these seeds its t is about 2: the
+    paired 20-seed evidence is in docs/policy_evidence.md.)"""
     assert_lower("shared_record", "baseline", "mean_info_age_weeks")
     assert_lower("shared_record", "baseline", "stale_share")
-    assert_lower("baseline", "shared_record", "mean_satisfaction")
 
 
 # ---------------------------------------------------------------------------------------------
