@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -358,24 +359,25 @@ def to_markdown(result: dict[str, Any]) -> str:
         cells = [metric, *(fmt(per[s]["mean"], metric) for s in scenarios)]
         cells += [diff_text(result["differences"][s][metric], metric) for s in scenarios[1:]]
         lines.append("| " + " | ".join(cells) + " |")
-    rois = result.get("roi", {})
-    if rois:
-        lines += [
-            "",
-            "Return on the extra cost (mean Δprofit per year / mean Δcosts per year against the reference):",
-            "",
-        ]
-        for s in scenarios[1:]:
-            roi = rois.get(s)
-            lines.append(f"- {s}: " + (f"{roi:+.2f}" if is_defined(roi) else f"{UNDEFINED} (costs do not differ)"))
-    paybacks = result.get("payback_week", {})
-    if paybacks:
-        lines += [
-            "",
-            "Payback (the week from which cumulative profit stays above the reference's, mean of the runs):",
-            "",
-        ]
-        for s in scenarios[1:]:
-            week = paybacks.get(s)
-            lines.append(f"- {s}: " + (f"week {week}" if week is not None else "no payback within the horizon"))
+    lines += _per_scenario_block(
+        "Return on the extra cost (mean Δprofit per year / mean Δcosts per year against the reference):",
+        result.get("roi", {}),
+        scenarios[1:],
+        lambda roi: f"{roi:+.2f}" if is_defined(roi) else f"{UNDEFINED} (costs do not differ)",
+    )
+    lines += _per_scenario_block(
+        "Payback (the week from which cumulative profit stays above the reference's, mean of the runs):",
+        result.get("payback_week", {}),
+        scenarios[1:],
+        lambda week: f"week {week}" if week is not None else "no payback within the horizon",
+    )
     return "\n".join(lines) + "\n"
+
+
+def _per_scenario_block(
+    title: str, values: dict[str, Any], scenarios: list[str], show: Callable[[Any], str]
+) -> list[str]:
+    """A titled list with one line per compared scenario; nothing when the result lacks the values."""
+    if not values:
+        return []
+    return ["", title, "", *(f"- {s}: {show(values.get(s))}" for s in scenarios)]
