@@ -402,6 +402,94 @@ def plot(
         out.print(str(path), markup=False, highlight=False, soft_wrap=True)
 
 
+@app.command()
+def calibrate(
+    spec: Annotated[str, typer.Argument(help="Calibration spec YAML file, or the name of a shipped one.")],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Result folder: new, empty, or this calibration's (its saved runs are reused). "
+            + _default("results/calibrate/<spec name>"),
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Run a calibration of more than 100,000 runs without asking.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Fit scenario parameters to target outcomes or a KPI history; resumes where a stopped calibration left off."""
+    try:
+        check_workers(workers)
+    except InputError as exc:
+        fail(exc)
+    from sim.experiments.calibration.report import outcome_text, value_text
+    from sim.experiments.calibration.run import check_calibration_folder, default_out_dir, run_calibration
+    from sim.experiments.calibration.spec import load_calibration
+    from sim.experiments.spec import MAX_RUNS
+
+    target: Path | None = None
+    try:
+        cal = load_calibration(
+            spec,
+            max_runs=None if yes or sys.stdin.isatty() else MAX_RUNS,
+            on_count=lambda count: confirm_size(count, MAX_RUNS, yes),
+        )
+        target = out_dir if out_dir is not None else default_out_dir(cal)
+        check_calibration_folder(target)
+        result = run_calibration(cal, target, workers, progress)
+    except KeyboardInterrupt:
+        kept = f": the finished runs are kept in {target}/parts; run the same command again to resume" if target else ""
+        say(f"interrupted{kept}")
+        raise typer.Exit(130) from None
+    except InputError as exc:
+        fail(exc)
+    reps = len(cal.seeds)
+    table = Table(title=f"{cal.spec.name}: targets ({reps} replications per candidate)", title_justify="left")
+    for col, justify in (
+        ("target", "left"),
+        ("value", "right"),
+        ("fitted mean [95 % CI]", "right"),
+        ("reached", "left"),
+    ):
+        table.add_column(col, justify=justify)
+    for row in result.targets:
+        name = row["target"]
+        if name.startswith("history:"):
+            kpi = name.split(":", 1)[1]
+            fitted = f"RMSE {outcome_text(row['rmse'], kpi)} (tolerance {outcome_text(row['tolerance'], kpi)})"
+            table.add_row(f"{kpi} (history)", f"{row['weeks']} weeks", fitted, "yes" if row["reached"] else "no")
+            continue
+        interval = (
+            f"{outcome_text(row['mean'], name)} [{outcome_text(row['low'], name)}, {outcome_text(row['high'], name)}]"
+        )
+        table.add_row(name, outcome_text(row["value"], name), interval, "yes" if row["reached"] else "no")
+    out.print(table)
+    table = Table(title="fitted values", title_justify="left")
+    for col in ("parameter", "fitted", "within the noise of the best", "reaching every target"):
+        table.add_column(col, overflow="fold")
+    for row in result.parameters:
+        w = row["whole"]
+        ranges = [
+            f"{value_text(r[0], w)} - {value_text(r[1], w)}" if r else "none"
+            for r in (row["noise_range"], row["reaching_range"])
+        ]
+        table.add_row(row["parameter"], value_text(row["fitted"], w), *ranges)
+    out.print(table)
+    out.print(
+        f"{len(result.candidates)} candidates ({result.computed} runs computed now, {result.reused} reused) "
+        f"in {result.seconds:.1f} s on {result.executor}; stopped: {result.stopped_by}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(f"results: {target} (fitted.yaml, calibration.md)", markup=False, highlight=False, soft_wrap=True)
+
+
 def check_batch_results(folder: Path) -> list[str]:
     """A batch folder whose manifest and runs table can be read; return the outcomes it kept."""
     from sim.experiments.batch import is_batch_folder

@@ -170,6 +170,7 @@ import sys
 from sim.scenario.loading import load_scenario
 from sim.scenario.shipped import locate, shipped_names
 from sim.experiments.spec import load_experiment
+from sim.experiments.calibration.spec import load_calibration
 for name in shipped_names("scenarios"):
     path = locate(name, "scenarios")
     assert "_shipped" in path.parts, path
@@ -177,7 +178,7 @@ for name in shipped_names("scenarios"):
 for name in shipped_names("experiments"):
     path = locate(name, "experiments")
     assert "_shipped" in path.parts, path
-    load_experiment(path)
+    (load_calibration if name.startswith("calibrate_") else load_experiment)(path)
 print("ok")
 """
     assert installed.query(code) == "ok"
