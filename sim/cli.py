@@ -472,7 +472,7 @@ def validate(
     passed = sum(r.passed for r in result.results)
     out.print(
         f"{passed} of {len(result.results)} patterns pass; {result.computed} runs computed now, "
-        f"{result.reused} reused, {len(result.failed)} failed, in {result.seconds:.0f} s",
+        f"{result.reused} reused, {len(result.failed)} failed; {result.seconds:.0f} s",
         markup=False,
         highlight=False,
         soft_wrap=True,

@@ -61,10 +61,18 @@ def criterion_panel(ax: plt.Axes, result: CriterionResult, values: list[float] |
         ax.scatter(shown, jitter, s=8, color="0.55", alpha=0.6, lw=0, zorder=2)
     colour = PASS_COLOR if result.passed else FAIL_COLOR
     if math.isfinite(e.value):
-        err = None
-        if math.isfinite(e.low) and math.isfinite(e.high):
-            err = [[e.value * s - e.low * s], [e.high * s - e.value * s]]
-        ax.errorbar([e.value * s], [0.0], xerr=err, fmt="o", color=colour, capsize=4, ms=6, lw=1.6, zorder=3)
+        if math.isfinite(e.low) and math.isfinite(e.high):  # drawn apart: a bootstrap interval need not hold the point
+            ax.errorbar(
+                [(e.low + e.high) / 2 * s],
+                [0.0],
+                xerr=[(e.high - e.low) / 2 * s],
+                fmt="none",
+                color=colour,
+                capsize=4,
+                lw=1.6,
+                zorder=3,
+            )
+        ax.plot([e.value * s], [0.0], "o", color=colour, ms=6, zorder=4)
     ax.set_xlim(lo, hi)
     ax.set_ylim(-0.5, 0.5)
     ax.set_yticks([])
@@ -161,10 +169,16 @@ def _recovery_view(ax: plt.Axes, result: PatternResult, design: Design) -> None:
         e = change[name]
         if e["value"] is None or not math.isfinite(e["value"]):
             continue
-        err = None
         if e["low"] is not None and e["high"] is not None and math.isfinite(e["low"]):
-            err = [[e["value"] - e["low"]], [e["high"] - e["value"]]]
-        ax.errorbar([i], [e["value"]], yerr=err, fmt="o", color=PALETTE[i], capsize=4)
+            ax.errorbar(
+                [i],
+                [(e["low"] + e["high"]) / 2],
+                yerr=[(e["high"] - e["low"]) / 2],
+                fmt="none",
+                color=PALETTE[i],
+                capsize=4,
+            )
+        ax.plot([i], [e["value"]], "o", color=PALETTE[i])
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xticks(range(len(names)), [n.replace("_", " ") for n in names])
     ax.set_ylabel("change in satisfaction over 8 weeks (0–1)")

@@ -97,7 +97,8 @@ def share_estimate(holds: Sequence[bool] | np.ndarray) -> Estimate:
     z = float(stats.norm.ppf(0.5 + LEVEL / 2))
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), n)
+    # the interval holds p exactly (rounding would otherwise put 1 a hair above a bound of 1)
+    return Estimate(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)), n)
 
 
 def ratio_estimate(numerator: Sequence[float] | np.ndarray, denominator: Sequence[float] | np.ndarray) -> Estimate:

@@ -351,7 +351,7 @@ def _capacity_gap(p: Pattern, runs: Runs) -> PatternResult:
         [
             {
                 "pattern": p.number,
-                "criterion": "weeks_below",
+                "criterion": "quality_after_gap",
                 "experiment": CAPACITY_GAP,
                 "replication": k,
                 "seed": s,
@@ -421,6 +421,7 @@ def _bass(p: Pattern, runs: Runs) -> PatternResult:
     share = np.array(curves)
     t = np.arange(1, share.shape[1] + 1) / WEEKS_PER_YEAR
     f = m.bass_f(t, mk.innovation, mk.imitation)
+    delayed = m.bass_f(np.maximum(t - PIPELINE_WEEKS / WEEKS_PER_YEAR, 0.0), mk.innovation, mk.imitation)
     fits = [m.fit_bass(t, c, PIPELINE_WEEKS / WEEKS_PER_YEAR) for c in share]
     ratios = [(q / pp) / (mk.imitation / mk.innovation) for pp, q in fits]
     return PatternResult(
@@ -437,6 +438,7 @@ def _bass(p: Pattern, runs: Runs) -> PatternResult:
             "p": mk.innovation,
             "q": mk.imitation,
             "fits": [[pp, q] for pp, q in fits],
+            "gap_delayed": m.max_gap_estimate(share - delayed).as_dict(),
         },
     )
 
@@ -648,6 +650,12 @@ def _detail_lines(r: PatternResult, settings: dict[str, Any]) -> list[str]:
     if key == "information_spread":
         ages = ", ".join(f"{lv:g}: {show(e['value'], '', 3)}" for lv, e in zip(d["levels"], d["info_age"], strict=True))
         return [f"Mean information age at touchpoints by share of cross-unit ties: {ages}."]
+    if key == "bass":
+        e = d["gap_delayed"]
+        return [
+            f"Largest gap against F(t − {PIPELINE_WEEKS} weeks), allowing for the pipeline from arrival to customer: "
+            f"{show(e['value'], '%')} [{show(e['low'], '%')}, {show(e['high'], '%')}]."
+        ]
     if key == "leadership_engagement":
         means = ", ".join(f"{s.replace('_', '-')} {np.nanmean(v):.3f}" for s, v in d["means"].items() if v)
         return [f"Mean engagement by style (over replications): {means}."]

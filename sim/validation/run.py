@@ -15,6 +15,7 @@ import json
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,8 @@ from sim.validation.report import REPORT_FILES, PatternResult, evaluate, figure_
 KIND = "validation"
 #: where finished runs are saved (one JSON record per run), for the resume
 PARTS = "parts"
+#: new process pools a validation starts when a worker process dies, before the rest count as failed
+POOL_RESTARTS = 3
 #: the shipped scenario validated when none is named
 DEFAULT_SCENARIO = "baseline"
 #: every file a validation writes into its folder
@@ -137,11 +140,40 @@ def load_saved(parts: Path, design: Design) -> dict[str, dict[str, Any]]:
 def execute(
     todo: list[Task], parts: Path, records: dict[str, dict[str, Any]], workers: int | None, progress: bool
 ) -> list[dict[str, str]]:
-    """Run the tasks through the executor seam, saving each record as it arrives; return the failures."""
+    """Run the tasks through the executor seam, saving each record as it arrives; return the failures.
+
+    A worker process that dies (out of memory, killed) breaks its pool: a new pool takes the
+    runs not yet done, up to :data:`POOL_RESTARTS` times, after which they count as failed.
+    """
     failed: list[dict[str, str]] = []
     if not todo:
         return failed
     bar = _Progress(len(todo), progress)
+    waiting = list(todo)
+    try:
+        for _ in range(POOL_RESTARTS + 1):
+            try:
+                _submit_all(waiting, parts, records, failed, workers, bar)
+                waiting = []
+                break
+            except BrokenProcessPool:
+                done = set(records) | {f["key"] for f in failed}
+                waiting = [t for t in waiting if t.key not in done]
+        failed += [{"key": t.key, "kind": t.kind, "error": "worker process died"} for t in waiting]
+    finally:
+        bar.close()
+    return failed
+
+
+def _submit_all(
+    todo: list[Task],
+    parts: Path,
+    records: dict[str, dict[str, Any]],
+    failed: list[dict[str, str]],
+    workers: int | None,
+    bar: _Progress,
+) -> None:
+    """One executor's pass over the tasks (at most its window ahead of the finished ones)."""
     pending: dict[Future, Task] = {}
     queue = iter(todo)
     try:
@@ -154,7 +186,7 @@ def execute(
                         break
                     pending[backend.executor.submit(measure, task)] = task
                 if not pending:
-                    break
+                    return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     task = pending.pop(future)
@@ -171,8 +203,6 @@ def execute(
     finally:
         for future in pending:
             future.cancel()
-        bar.close()
-    return failed
 
 
 def metadata(
