@@ -25,6 +25,11 @@ from rich.table import Table
 import sim
 from sim.errors import MISSING, InputError, clip, shown
 from sim.outputs.summary import OUTCOMES, SHARE_OUTCOMES, UNDEFINED, is_defined
+from sim.validation.experiments import DEFAULT_REPS as VALIDATE_REPS
+from sim.validation.experiments import DEFAULT_SEED as VALIDATE_SEED
+from sim.validation.experiments import MAX_REPS as VALIDATE_MAX_REPS
+from sim.validation.experiments import MIN_REPS as VALIDATE_MIN_REPS
+from sim.validation.patterns import PATTERN_FAILED
 
 try:  # typer >= 0.20 carries its own copy of click
     from typer._click.exceptions import UsageError
@@ -488,6 +493,83 @@ def calibrate(
         soft_wrap=True,
     )
     out.print(f"results: {target} (fitted.yaml, calibration.md)", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command(
+    epilog="Exit codes: 0 every pattern passes, 3 a pattern fails (the report is written), 2 bad input, "
+    "130 interrupted (the saved runs are kept)."
+)
+def validate(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="Scenario file, or the name of a shipped one, to validate. " + _default("baseline")),
+    ] = None,
+    reps: Annotated[
+        int,
+        typer.Option(
+            help=f"Replications of each replicated experiment, {VALIDATE_MIN_REPS} to {VALIDATE_MAX_REPS} "
+            "(pattern 2's interval needs about 75)."
+        ),
+    ] = VALIDATE_REPS,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Result folder: new, empty, or an earlier validation's. " + _default("results/validate/<name>"),
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Root seed of the replications, 0 to 2**63-1.")] = VALIDATE_SEED,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Check the model against ten published patterns; write report.md with figures and the tables.
+
+    Each pattern passes when the model's estimate lies inside its published band and its 95 % CI
+    is no wider than the band (or, for an ordering, the whole CI lies on the stated side).
+    """
+    from sim.validation.experiments import Plan
+    from sim.validation.run import check_validation_folder, default_out_dir, prepare, run_validation
+
+    target: Path | None = out_dir
+    try:
+        check_workers(workers)
+        design, source = prepare(scenario, Plan(reps=reps, seed=seed))
+        target = out_dir if out_dir is not None else default_out_dir(design.scenario.name)
+        check_validation_folder(target)
+        result = run_validation(design, target, source, workers=workers, progress=progress)
+    except KeyboardInterrupt:
+        where = f" in {target}/parts" if target is not None else ""
+        say(f"interrupted: the runs saved so far are kept{where}; run the same command again to resume")
+        raise typer.Exit(130) from None
+    except InputError as exc:
+        fail(exc)
+    table = Table(title=f"{design.scenario.name} against ten published patterns", title_justify="left")
+    for col in ("#", "pattern", "verdict", "why it fails"):
+        table.add_column(col)
+    for r in result.results:
+        why = "; ".join(
+            f"{c.criterion.label}: {c.criterion.show(c.estimate.value)} ({c.reason})"
+            for c in r.criteria
+            if not c.passed
+        )
+        table.add_row(str(r.pattern.number), r.pattern.title, "PASS" if r.passed else "FAIL", why)
+    out.print(table)
+    passed = sum(r.passed for r in result.results)
+    out.print(
+        f"{passed} of {len(result.results)} patterns pass; {result.computed} runs computed now, "
+        f"{result.reused} reused, {len(result.failed)} failed; {result.seconds:.0f} s",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for failure in result.failed[:10]:
+        err.print(f"failed {failure['key']}: {failure['error']}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"report: {target / 'report.md'}", markup=False, highlight=False, soft_wrap=True)
+    if not result.passed:
+        raise typer.Exit(PATTERN_FAILED)
 
 
 def check_batch_results(folder: Path) -> list[str]:

@@ -1,8 +1,8 @@
 """The import graph of ``sim/`` shows the architecture: layers point down, nothing goes round in circles.
 
 Layers, from the bottom: ``vocabulary`` and ``errors``; ``scenario``; ``model`` (stores, then
-phases, then the Mesa model); ``outputs``; ``experiments``; ``cli`` and ``docs``. Imports under
-``if TYPE_CHECKING:`` are left out: they never run.
+phases, then the Mesa model); ``outputs``; ``experiments``; ``validation``; ``cli`` and ``docs``.
+Imports under ``if TYPE_CHECKING:`` are left out: they never run.
 """
 
 from __future__ import annotations
@@ -81,10 +81,11 @@ def test_no_import_circles():
     [
         ("sim.vocabulary", ("sim.",)),
         ("sim.errors", ("sim.",)),
-        ("sim.scenario", ("sim.model", "sim.outputs", "sim.experiments", "sim.cli", "sim.docs")),
-        ("sim.model", ("sim.outputs", "sim.experiments", "sim.cli", "sim.docs")),
-        ("sim.outputs", ("sim.experiments", "sim.cli", "sim.docs")),
-        ("sim.experiments", ("sim.cli", "sim.docs")),
+        ("sim.scenario", ("sim.model", "sim.outputs", "sim.experiments", "sim.validation", "sim.cli", "sim.docs")),
+        ("sim.model", ("sim.outputs", "sim.experiments", "sim.validation", "sim.cli", "sim.docs")),
+        ("sim.outputs", ("sim.experiments", "sim.validation", "sim.cli", "sim.docs")),
+        ("sim.experiments", ("sim.cli", "sim.docs", "sim.validation")),
+        ("sim.validation", ("sim.cli", "sim.docs")),
     ],
 )
 def test_layers_point_down(layer, forbidden):

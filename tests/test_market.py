@@ -10,67 +10,36 @@ p = .03, q = .38 a year) and a fit of F to it gives back q/p.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from conftest import call, one_line_error, scenario, small_scenario
-from scipy.optimize import curve_fit
 
 from sim.model import CXModel
 from sim.model.market import Market
 from sim.model.phases.word_of_mouth import bass_arrivals
+from sim.scenario.schema import Scenario
+from sim.validation.experiments import PIPELINE_WEEKS, Plan, bass_docking
+from sim.validation.measures import bass_f, fit_bass
 from sim.vocabulary import CHURNED, DELIVERY_STAGE, LOST, MAINTENANCE, SEGMENTS, WEEKS_PER_YEAR
 
 #: the market of the docking test and its horizon: 15 years, nearly saturated
 BASS_MARKET, BASS_WEEKS, BASS_SEEDS = 10_000, 780, range(1, 7)
-#: a won account is a customer two weeks after it left the market at the earliest: created in
-#: week t, it converts in week t + 1 and its deal is decided in week t + 2 (7.6)
-PIPELINE_WEEKS = 2
 
 
-def bass_f(t: np.ndarray, p: float, q: float) -> np.ndarray:
-    """Bass's cumulative adoption share F(t), t in years."""
-    e = np.exp(-(p + q) * t)
-    return (1.0 - e) / (1.0 + (q / p) * e)
-
-
-def bass_scenario(seed: int):
-    """Every effect but the Bass terms switched off (ODD 7.8, "Docking with Bass").
+def bass_scenario(seed: int) -> Scenario:
+    """The Bass docking experiment of ``cxsim validate`` (pattern 10; ODD 7.8, "Docking with Bass").
 
     One segment holds the whole market, with no customers at the start; word of mouth comes from
     customers regardless of their satisfaction (``market.reputation_effect`` 0); every arrival
     converts and every deal is won (conversion and win rates 1, no dropout, no pull of experience
     or reputation); nobody churns; no touchpoints are made (they would change nothing here but
-    run time).
+    run time). A won account is a customer two weeks after it left the market at the earliest
+    (``PIPELINE_WEEKS``: created in week t, it converts in week t + 1, its deal is decided in t + 2).
     """
-    return scenario(
-        seed=seed,
-        steps=BASS_WEEKS,
-        warmup=0,
-        organization={"units": {u: {"employees": 80} for u in ("sales", "delivery", "support")}},
-        customers={
-            "accounts": 0,
-            "prospects": 0,
-            "segments": {
-                "small": {"share": 1.0, "market_potential": BASS_MARKET},
-                "mid_market": {"share": 0.0, "market_potential": 0},
-                "enterprise": {"share": 0.0, "market_potential": 0},
-            },
-        },
-        parameters={
-            "journey": {
-                "conversion_rate": 1.0,
-                "prospect_dropout": 0.0,
-                "close_rate": 1.0,
-                "win_rate": 1.0,
-                "conversion_satisfaction_slope": 0.0,
-                "win_satisfaction_slope": 0.0,
-                "reputation_effect": 0.0,
-                **{f"{s}_touchpoints": 0.0 for s in ("pre_purchase", "purchase", "delivery", "maintenance")},
-            },
-            "renewal": {"churn_intercept": -20.0, "churn_slope": 0.0},
-            "market": {"reputation_effect": 0.0},
-        },
-    )
+    plan = replace(Plan(), bass_market=BASS_MARKET, bass_weeks=BASS_WEEKS)
+    return Scenario.model_validate({**bass_docking(Scenario().model_dump(mode="json"), plan), "seed": seed})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,11 +180,7 @@ def test_a_bass_fit_recovers_the_input_coefficients(adoption):
     """Fitting F (delayed by the pipeline) to the adopted share gives back q / p within 20 %."""
     mk = bass_scenario(1).parameters.market
     t = np.arange(1, BASS_WEEKS + 1) / WEEKS_PER_YEAR
-
-    def delayed(t: np.ndarray, p: float, q: float) -> np.ndarray:
-        return bass_f(np.maximum(t - PIPELINE_WEEKS / WEEKS_PER_YEAR, 0.0), p, q)
-
-    (p, q), _ = curve_fit(delayed, t, adoption, p0=(0.01, 0.5))
+    p, q = fit_bass(t, adoption, PIPELINE_WEEKS / WEEKS_PER_YEAR)
     assert q / p == pytest.approx(mk.imitation / mk.innovation, rel=0.2)
     assert p == pytest.approx(mk.innovation, rel=0.2)
     assert q == pytest.approx(mk.imitation, rel=0.2)

@@ -41,7 +41,7 @@ from sim.model.phases.staffing import skill_phase, staffing_phase
 from sim.model.phases.touchpoints import touchpoint_phase
 from sim.model.phases.transitions import transition_phase
 from sim.model.phases.word_of_mouth import word_of_mouth_phase
-from sim.model.tallies import segment_table, team_table
+from sim.model.tallies import recovery_table, renewal_table, segment_table, team_table
 from sim.scenario.loading import set_override, validate_scenario
 from sim.scenario.schema import Scenario
 from sim.vocabulary import CAUSES, CHANNELS, STAGES, UNITS
@@ -198,7 +198,7 @@ class CXModel(mesa.Model):
         if self.record and t <= self.config.steps:
             self._kpis.record(t, world, tp, survey)
             if t > self.config.warmup:
-                world.tallies.week(world)
+                world.tallies.week(world, tp)
         self._sync_employees()
         self._sync_customers()
         if self.datacollector is not None:
@@ -287,6 +287,17 @@ class CXModel(mesa.Model):
         still = acc.customers() & (acc.cohort_value > 0)
         return float(acc.contract_value[still].sum() / base)
 
+    def gross_revenue_retention(self) -> float:
+        """Gross revenue retention of the end-of-warm-up cohort (ratio): its contract value still under
+        contract, each contract counted at most at its value then (expansion left out, contraction and
+        churn counted; SaaS Capital's definition)."""
+        acc = self.world.accounts
+        base = acc.cohort_value.sum()
+        if base <= 0:
+            return float("nan")
+        still = acc.customers() & (acc.cohort_value > 0)
+        return float(np.minimum(acc.contract_value[still], acc.cohort_value[still]).sum() / base)
+
     def team_table(self) -> pd.DataFrame:
         """One row per team over the measured window: engagement, turnover and the outcomes of the accounts it serves.
 
@@ -311,6 +322,24 @@ class CXModel(mesa.Model):
         ``net_revenue_retention`` (of the segment's end-of-warm-up cohort, annualised).
         """
         return segment_table(self.world)
+
+    def renewal_table(self) -> pd.DataFrame:
+        """Renewal decisions over the measured window by the customer's satisfaction at the decision.
+
+        One row per census class (``band``: detractor, passive, promoter, with ``satisfaction_from`` and
+        ``satisfaction_to``) and then per satisfaction bin (``band`` = ``bin``): ``decisions``,
+        ``churned`` and ``churn_rate``.
+        """
+        return renewal_table(self.world)
+
+    def recovery_table(self) -> pd.DataFrame:
+        """Customers' satisfaction before and some weeks after a single service failure, by its recovery.
+
+        One row per ``recovery`` class (no_failure, quick, slow, unresolved): ``episodes``,
+        ``satisfaction_before``, ``satisfaction_after``, ``change`` and ``change_sd``
+        (:class:`sim.model.tallies.RecoveryFollowUp`).
+        """
+        return recovery_table(self.world)
 
     @property
     def event_log(self) -> list[dict[str, Any]]:

@@ -1,11 +1,15 @@
-"""Tallies by team and by segment over the measured window: what the team and segment tables report.
+"""Tallies over the measured window: what the team, segment, renewal and recovery tables report.
 
 The weekly KPI record (:mod:`sim.model.kpis`) sums over the whole company; these accumulators keep
 the same quantities per team (engagement, quits, the accounts its members serve, churn at their
 renewals, revenue) and per customer segment (customers, satisfaction, promoters and detractors,
-churn, revenue), so that a run can say which teams and which segments carry its outcomes. They
-are updated once a week after the phases (and, for renewals, by the renewal phase) with a few
-bincounts, counting only the weeks after the warm-up.
+churn, revenue), so that a run can say which teams and which segments carry its outcomes. Two
+more read what the published patterns compare: the renewal decisions by the customer's
+satisfaction at the decision (Jones & Sasser 1995: completely satisfied customers stay far more
+often than merely satisfied ones), and the customers' satisfaction some weeks after a single
+service failure, by how it was recovered (TARP; de Matos et al. 2007). They are updated once a
+week after the phases (and, for renewals, by the renewal phase) with a few bincounts, counting
+only the weeks after the warm-up; they read the state and draw nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sim.vocabulary import (
     DELIVERY_STAGE,
     MAINTENANCE,
     N_UNITS,
+    NEVER,
     SEGMENTS,
     STAGE_UNIT,
     UNITS,
@@ -27,11 +32,27 @@ from sim.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    from sim.model.phases.touchpoints import Touchpoints
     from sim.model.world import World
 
 _NSEG = len(SEGMENTS)
 #: classes of an account's satisfaction in the census NPS: passive, promoter, detractor
 _NCLASS, _PROMOTER, _DETRACTOR = 3, 1, 2
+#: the census classes by code, as the renewal table names them (LTR 0-6, 7-8, 9-10; Reichheld 2003)
+SATISFACTION_CLASSES = ("passive", "promoter", "detractor")
+#: equal-width satisfaction bins in which the renewal table also counts decisions (the shape of the
+#: churn curve; an output's resolution, not a mechanism)
+RENEWAL_BINS = 20
+#: weeks after a failure at which the recovery table reads the customer's satisfaction: long enough
+#: for most escalated complaints to be settled or not (``service.complaint_resolution_rate``), short
+#: enough that a second failure seldom intervenes (an output's definition, not a mechanism)
+RECOVERY_FOLLOWUP_WEEKS = 8
+#: how a customer's failure episode ended, as the recovery table names it: no failure (the
+#: comparison), recovered on the spot, a complaint resolved within the follow-up, a complaint still open
+RECOVERY_CLASSES = ("no_failure", "quick", "slow", "unresolved")
+_NO_FAILURE, _QUICK, _SLOW, _UNRESOLVED = range(len(RECOVERY_CLASSES))
+#: an episode whose complaint is still to be settled (recorded as slow or unresolved at its end)
+_COMPLAINT = -1
 #: cells per team: segment x class
 _CELLS = _NSEG * _NCLASS
 _STAGE_UNIT = STAGE_UNIT.astype(np.intp)
@@ -64,12 +85,17 @@ class Tallies:
         self.seg_customers, self.seg_satisfaction = zeros(_NSEG), zeros(_NSEG)
         self.seg_promoters, self.seg_detractors, self.seg_value = zeros(_NSEG), zeros(_NSEG), zeros(_NSEG)
         self.seg_churned, self.seg_churned_value = zeros(_NSEG), zeros(_NSEG)
+        # renewal decisions and churn by census class and by satisfaction bin at the decision
+        self.class_renewals, self.class_churned = zeros(_NCLASS), zeros(_NCLASS)
+        self.bin_renewals, self.bin_churned = zeros(RENEWAL_BINS), zeros(RENEWAL_BINS)
+        self.recovery = RecoveryFollowUp()
         #: 1 for the teams whose unit serves a stage under contract (delivery, support), else 0
         self._serves_customers = np.isin(team_unit, STAGE_UNIT[[DELIVERY_STAGE, MAINTENANCE]]).astype(float)
 
-    def week(self, world: World) -> None:
+    def week(self, world: World, tp: Touchpoints) -> None:
         """Add the state at the end of a measured week (called after the phases, like the KPI record)."""
         self.weeks += 1
+        self.recovery.week(world, tp)
         w, acc = world.workforce, world.accounts
         teams = w.teams
         filled = w.filled.astype(float)
@@ -122,6 +148,123 @@ class Tallies:
         segment = acc.segment[due]
         self.seg_churned += np.bincount(segment, weights=churn, minlength=_NSEG)
         self.seg_churned_value += np.bincount(segment, weights=acc.contract_value[due] * churn, minlength=_NSEG)
+        sat = acc.satisfaction[due]
+        prom, det = promoter_detractor(sat, world.params.measurement)
+        cls = prom + det * _DETRACTOR
+        self.class_renewals += np.bincount(cls, minlength=_NCLASS)
+        self.class_churned += np.bincount(cls, weights=churn, minlength=_NCLASS)
+        b = np.clip((sat * RENEWAL_BINS).astype(np.intp), 0, RENEWAL_BINS - 1)
+        self.bin_renewals += np.bincount(b, minlength=RENEWAL_BINS)
+        self.bin_churned += np.bincount(b, weights=churn, minlength=RENEWAL_BINS)
+
+
+class RecoveryFollowUp:
+    """Customers' satisfaction :data:`RECOVERY_FOLLOWUP_WEEKS` after a single service failure, by its recovery.
+
+    An episode starts in a measured week for a customer served in delivery or maintenance that had
+    no failure in the ``service.first_failure_window_weeks`` before and no open complaint: with a
+    failure this week, *quick* when every failed touchpoint was recovered on the spot, a complaint
+    otherwise; without one, *no failure* (the comparison). A complaint episode is *slow* if the
+    complaint is resolved within the follow-up and *unresolved* if it is still open at its end
+    (TARP's ordering). An episode ends after the follow-up weeks and records the customer's
+    satisfaction then and at the end of the week before it started, so that each customer is its
+    own baseline; it is dropped when the account fails again (the recovery paradox holds after a
+    single failure only, Maxham & Netemeyer 2002) or leaves the customers. A customer is in one
+    episode at a time.
+    """
+
+    def __init__(self, weeks: int = RECOVERY_FOLLOWUP_WEEKS) -> None:
+        self.weeks = weeks
+        self.start = np.zeros(0, dtype=np.int64)  # per account, the week its episode started (-1: none)
+        self.kind = np.zeros(0, dtype=np.int8)  # no failure, quick, or a complaint still to settle
+        self.settled = np.zeros(0, dtype=bool)  # a complaint episode whose complaint was resolved
+        self.before = np.zeros(0)  # satisfaction at the end of the week before the episode
+        self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # S, last failure, open complaint
+        n = len(RECOVERY_CLASSES)
+        self.episodes, self.before_sum, self.after_sum, self.change_sq = (np.zeros(n) for _ in range(4))
+
+    def week(self, world: World, tp: Touchpoints) -> None:
+        """Follow the open episodes one week, end those due, and start new ones from this week's touchpoints."""
+        acc, t = world.accounts, world.week
+        n = acc.n
+        self._grow(n)
+        sat, stage = acc.satisfaction[:n], acc.stage[:n]
+        customer = (stage == DELIVERY_STAGE) | (stage == MAINTENANCE)
+        failed = _flags(n, tp.account[tp.failed])
+        start, kind = self.start[:n], self.kind[:n]
+        running = start >= 0
+        dropped = running & (~customer | (failed & (start < t)))
+        start[dropped] = -1
+        running &= ~dropped
+        self.settled[:n] |= running & (kind == _COMPLAINT) & ~acc.open_complaint[:n]
+        due = np.flatnonzero(running & (start + self.weeks <= t))
+        if due.size:
+            cls = kind[due].astype(np.intp)
+            cls[cls == _COMPLAINT] = np.where(self.settled[due][cls == _COMPLAINT], _SLOW, _UNRESOLVED)
+            change = sat[due] - self.before[due]
+            size = len(RECOVERY_CLASSES)
+            self.episodes += np.bincount(cls, minlength=size)
+            self.before_sum += np.bincount(cls, weights=self.before[due], minlength=size)
+            self.after_sum += np.bincount(cls, weights=sat[due], minlength=size)
+            self.change_sq += np.bincount(cls, weights=change**2, minlength=size)
+            start[due] = -1
+        if self._last is not None:
+            self._begin(world, tp, running, customer, failed)
+        self._last = (sat.copy(), acc.last_failure[:n].copy(), acc.open_complaint[:n].copy())
+
+    def _begin(
+        self, world: World, tp: Touchpoints, running: np.ndarray, customer: np.ndarray, failed: np.ndarray
+    ) -> None:
+        """Episodes of the customers served this week who had no recent failure and no open complaint."""
+        n, t = running.size, world.week
+        sat, last_failure, was_open = (x[:n] for x in self._grow_last(n))
+        served = np.zeros(n, dtype=bool)
+        served[tp.touched[(tp.touched_stage == DELIVERY_STAGE) | (tp.touched_stage == MAINTENANCE)]] = True
+        window = world.params.service.first_failure_window_weeks
+        ready = served & customer & ~running & ~was_open & (last_failure < t - window)
+        complaint = _flags(n, tp.account[tp.complaint])
+        unrecovered = _flags(n, tp.account[tp.failed & ~tp.recovered])
+        kinds = (
+            (ready & ~failed, _NO_FAILURE),
+            (ready & failed & ~unrecovered, _QUICK),
+            (ready & complaint, _COMPLAINT),  # an unserved failure opens no complaint: no episode
+        )
+        for mask, kind in kinds:
+            rows = np.flatnonzero(mask)
+            self.start[rows] = t
+            self.kind[rows] = kind
+            self.settled[rows] = False
+            self.before[rows] = sat[rows]
+
+    def _grow(self, n: int) -> None:
+        """Room for ``n`` accounts (new accounts have no episode)."""
+        old = self.start.size
+        if n <= old:
+            return
+        size = max(n, 2 * old)
+        self.start = np.concatenate([self.start, np.full(size - old, -1, dtype=np.int64)])
+        self.kind = np.concatenate([self.kind, np.zeros(size - old, dtype=np.int8)])
+        self.settled = np.concatenate([self.settled, np.zeros(size - old, dtype=bool)])
+        self.before = np.concatenate([self.before, np.zeros(size - old)])
+
+    def _grow_last(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Last week's state for ``n`` accounts: an account created since had no failure and no complaint."""
+        sat, failure, was_open = self._last  # type: ignore[misc]
+        extra = n - sat.size
+        if extra <= 0:
+            return sat, failure, was_open
+        return (
+            np.concatenate([sat, np.zeros(extra)]),
+            np.concatenate([failure, np.full(extra, NEVER, dtype=failure.dtype)]),
+            np.concatenate([was_open, np.zeros(extra, dtype=bool)]),
+        )
+
+
+def _flags(n: int, rows: np.ndarray) -> np.ndarray:
+    """A mask over ``n`` accounts, true at ``rows``."""
+    out = np.zeros(n, dtype=bool)
+    out[rows] = True
+    return out
 
 
 def team_table(world: World) -> pd.DataFrame:
@@ -179,6 +322,56 @@ def segment_table(world: World) -> pd.DataFrame:
             "revenue_per_year": _ratio(t.seg_value / WEEKS_PER_YEAR, years),
             "recurring_revenue_final": np.bincount(segment, weights=acc.contract_value[:n] * now, minlength=_NSEG),
             "net_revenue_retention": retention ** (1.0 / years) if years else np.full(_NSEG, np.nan),
+        }
+    )
+
+
+def renewal_table(world: World) -> pd.DataFrame:
+    """Renewal decisions over the measured window by the customer's satisfaction at the decision.
+
+    One row per census class (``band`` detractor, passive, promoter; ``satisfaction_from`` and
+    ``satisfaction_to`` its limits) and then one per satisfaction bin (``band`` ``bin``): decisions,
+    churned and their ratio ``churn_rate`` (NaN without decisions).
+    """
+    t = world.tallies
+    mp = world.params.measurement
+    order = [_DETRACTOR, 0, _PROMOTER]
+    limits = {_DETRACTOR: (0.0, mp.detractor_satisfaction), 0: (mp.detractor_satisfaction, mp.promoter_satisfaction)}
+    limits[_PROMOTER] = (mp.promoter_satisfaction, 1.0)
+    edges = np.linspace(0.0, 1.0, RENEWAL_BINS + 1)
+    return pd.DataFrame(
+        {
+            "band": [SATISFACTION_CLASSES[c] for c in order] + ["bin"] * RENEWAL_BINS,
+            "satisfaction_from": [limits[c][0] for c in order] + list(edges[:-1]),
+            "satisfaction_to": [limits[c][1] for c in order] + list(edges[1:]),
+            "decisions": np.concatenate([t.class_renewals[order], t.bin_renewals]).astype(int),
+            "churned": np.concatenate([t.class_churned[order], t.bin_churned]).astype(int),
+            "churn_rate": np.concatenate(
+                [_ratio(t.class_churned[order], t.class_renewals[order]), _ratio(t.bin_churned, t.bin_renewals)]
+            ),
+        }
+    )
+
+
+def recovery_table(world: World) -> pd.DataFrame:
+    """Customers' satisfaction before and :data:`RECOVERY_FOLLOWUP_WEEKS` after a single failure, by its recovery.
+
+    One row per class (no_failure, quick, slow, unresolved; :class:`RecoveryFollowUp`): the episodes
+    ended in the measured window, the mean satisfaction the week before and at the end of the
+    follow-up, the mean change and its standard deviation (NaN without episodes).
+    """
+    r = world.tallies.recovery
+    n = r.episodes
+    change = _ratio(r.after_sum - r.before_sum, n)
+    var = _ratio(r.change_sq - n * np.nan_to_num(change) ** 2, n - 1)
+    return pd.DataFrame(
+        {
+            "recovery": list(RECOVERY_CLASSES),
+            "episodes": n.astype(int),
+            "satisfaction_before": _ratio(r.before_sum, n),
+            "satisfaction_after": _ratio(r.after_sum, n),
+            "change": change,
+            "change_sd": np.sqrt(np.maximum(var, 0.0)),
         }
     )
 
