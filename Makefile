@@ -53,7 +53,7 @@ run: $(STAMP)
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check $(CODE)
 	$(VENV)/bin/ruff format --check $(CODE)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 bench: $(TEST_STAMP)
 	$(PY) -m benchmarks.run
