@@ -18,8 +18,8 @@ import numpy as np
 from sim.model.account_teams import assign_seats, refresh_ties
 from sim.model.phases.diffusion import handoff
 from sim.model.phases.engagement import equilibrium
-from sim.model.phases.measurement import promoter_detractor
 from sim.model.phases.transitions import add_prospects, draw_segments
+from sim.model.recommendation import promoter_detractor
 from sim.model.workforce import build_workforce
 from sim.model.world import World
 from sim.vocabulary import DELIVERY, DELIVERY_STAGE, MAINTENANCE, N_UNITS, SALES, SUPPORT

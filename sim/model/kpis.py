@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.model.phases.leadership import meeting_due
-from sim.model.phases.measurement import promoter_detractor
+from sim.model.recommendation import promoter_detractor
 from sim.vocabulary import (
     CAUSES,
     CHANNEL_KEYS,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.model.phases.measurement import promoter_detractor
+from sim.model.recommendation import promoter_detractor
 from sim.vocabulary import (
     DELIVERY_STAGE,
     MAINTENANCE,

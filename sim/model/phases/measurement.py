@@ -22,7 +22,6 @@ from sim.vocabulary import CHANNEL_UNIT, UNRECOVERED_FAILURE
 if TYPE_CHECKING:
     from sim.model.phases.touchpoints import Touchpoints
     from sim.model.world import World
-    from sim.scenario.parameters import MeasurementParameters
 
 # The definition of NPS (Reichheld 2003), not parameters: changing them would measure something else.
 #: top of the 0-10 likelihood-to-recommend answer scale
@@ -31,15 +30,6 @@ LTR_SCALE = 10
 PROMOTER_ANSWER = 9
 #: highest answer of a detractor (0-6)
 DETRACTOR_ANSWER = 6
-
-
-def promoter_detractor(satisfaction: np.ndarray, mp: MeasurementParameters) -> tuple[np.ndarray, np.ndarray]:
-    """Census classification by expected likelihood to recommend, LTR = 10 x satisfaction.
-
-    Promoters answer 9-10 (satisfaction >= ``promoter_satisfaction``, 0.85 by default),
-    detractors 0-6 (satisfaction < ``detractor_satisfaction``, 0.65) (Reichheld 2003).
-    """
-    return satisfaction >= mp.promoter_satisfaction, satisfaction < mp.detractor_satisfaction
 
 
 def measurement_phase(world: World, tp: Touchpoints) -> dict[str, float]:

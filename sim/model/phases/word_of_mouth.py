@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.stats import binom
 
-from sim.model.phases.measurement import promoter_detractor
+from sim.model.recommendation import promoter_detractor
 from sim.vocabulary import DELIVERY_STAGE, MAINTENANCE, WEEKS_PER_YEAR
 
 if TYPE_CHECKING:
