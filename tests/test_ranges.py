@@ -50,7 +50,7 @@ def test_run_settings_and_non_numbers_have_no_range():
 
 
 def test_sourced_and_assumed_values_get_the_ranges_declared_next_to_their_bounds():
-    assert plausible_range("parameters.service.engagement_weight") == (0.15, 0.3)  # Harter et al. 2002
+    assert plausible_range("parameters.service.engagement_weight") == (0.18, 0.26)  # Harter et al. 2002, level held
     assert plausible_range("parameters.market.imitation") == (0.2, 0.6)  # Sultan, Farley & Lehmann 1990
     assert plausible_range("parameters.costs.working_hours_per_year") == (1350.0, 1750.0)  # OECD
     assert parameter_range("parameters.information.peer_share_rate").assumption

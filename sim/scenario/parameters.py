@@ -489,7 +489,7 @@ class ServiceParameters(Strict):
         "Quality with every driver at zero.",
         ge=0,
         le=1,
-        plausible=(0.47, 0.54),
+        plausible=(0.475, 0.535),
     )
     perception_noise_sd: float = param(
         0.08,
@@ -507,7 +507,7 @@ class ServiceParameters(Strict):
         "Quality gained per unit of the server's engagement.",
         ge=0,
         le=1,
-        plausible=(0.15, 0.3),
+        plausible=(0.18, 0.26),
     )
     skill_weight: float = param(
         0.2,
@@ -516,7 +516,7 @@ class ServiceParameters(Strict):
         "Quality per unit of skill.",
         ge=0,
         le=1,
-        plausible=(0.12, 0.28),
+        plausible=(0.155, 0.245),
     )
     orientation_weight: float = param(
         0.12,
@@ -525,7 +525,7 @@ class ServiceParameters(Strict):
         "Quality per unit of service orientation.",
         ge=0,
         le=1,
-        plausible=(0.06, 0.18),
+        plausible=(0.07, 0.17),
     )
     richness_weight: float = param(
         0.14,
@@ -534,7 +534,7 @@ class ServiceParameters(Strict):
         "Quality per unit of channel richness.",
         ge=0,
         le=1,
-        plausible=(0.07, 0.21),
+        plausible=(0.095, 0.185),
     )
     slow_response_penalty: float = param(
         0.05,
@@ -1047,7 +1047,7 @@ class RenewalParameters(Strict):
         "Fall of the churn log-odds per unit of satisfaction.",
         ge=0,
         le=50,
-        plausible=(7.0, 13.0),
+        plausible=(9.2, 10.8),
     )
     expansion_rate: float = param(
         0.25,
