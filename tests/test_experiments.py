@@ -13,7 +13,7 @@ from sim.experiments.spec import MAX_RUNS, design_size, load_experiment
 
 EXPECTED_RUNS = {"leadership_x_information_speed": 360, "policy_portfolio": 180, "staffing_sweep": 180}
 #: sampled specs: (method, design rows, replications)
-EXPECTED_SAMPLES = {"sensitivity_morris": ("morris", 300, 2)}
+EXPECTED_SAMPLES = {"sensitivity_morris": ("morris", 300, 2), "sensitivity_sobol": ("sobol", 640, 2)}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_RUNS))
@@ -52,6 +52,9 @@ def test_the_screening_spec_covers_the_levers_and_the_assumptions():
     assumptions = [k for k in keys if is_assumption(field_info(k)[0])]
     assert len(keys) >= 20 and len(assumptions) >= 10
     assert {"organization.executive.cx_commitment", "policies.empowerment", "policies.transfer_meeting"} <= set(keys)
+    sobol = load_experiment(REPO_ROOT / "experiments" / "sensitivity_sobol.yaml").spec.sample
+    assert len(sobol.parameters) == 8 and set(sobol.parameters) <= set(keys)  # the screening's top eight
+    assert 64 <= sobol.samples <= 128
 
 
 def test_every_spec_in_the_folder_is_covered():

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BASELINE_YAML, call, one_line_error
+from conftest import BASELINE_YAML, call, cxsim, one_line_error
 from SALib.test_functions import Ishigami
 
 from sim.errors import InputError
@@ -366,3 +371,43 @@ def test_a_tiny_morris_study_end_to_end_resumes_after_an_interruption(tmp_path, 
     pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), again)  # the same runs, the same indices
     owned = json.loads((out / ".cxsim-owned.json").read_text())["files"]
     assert {"indices.csv", "sensitivity.json", "runs.parquet", "ranking.png"} <= set(owned)
+
+
+def test_a_sampled_batch_is_the_same_on_a_process_pool_and_a_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    spec = write_spec(tmp_path, TWINS)
+    run_batch(load_experiment(spec), tmp_path / "serial", workers=1, progress=False, figures=False)
+    serial = pd.read_parquet(tmp_path / "serial" / "runs.parquet")
+    run_batch(load_experiment(spec), tmp_path / "pool", workers=2, progress=False, figures=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "pool" / "runs.parquet"), serial)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    ) as cluster:
+        run_batch(load_experiment(spec), tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "runs.parquet"), serial)
+
+
+def test_a_killed_study_resumes_to_the_same_indices(tmp_path):
+    spec = write_spec(tmp_path, MORRIS, reps=4)  # 6 design rows x 4 replications = 24 runs
+    out = tmp_path / "killed"
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    command = [sys.executable, "-m", "sim.cli", "sensitivity", str(spec), "--out", str(out), "--workers", "1"]
+    proc = subprocess.Popen(
+        [*command, "--no-progress"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "parts").glob("runs-*.parquet"))) < 2:
+        assert proc.poll() is None
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved = sum(len(pd.read_parquet(p)) for p in (out / "parts").glob("runs-*.parquet"))
+    assert 2 <= saved < 24 and not (out / "indices.csv").exists()
+    res = cxsim("sensitivity", str(spec), "--out", str(out), "--workers", "1", "--no-progress", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert f"24 runs ({24 - saved} computed now, {saved} reused)" in res.stdout
+    reference = tmp_path / "reference"
+    res = cxsim("sensitivity", str(spec), "--out", str(reference), "--workers", "2", "--no-progress", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), pd.read_csv(reference / "indices.csv"))
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), pd.read_parquet(reference / "runs.parquet"))

@@ -55,7 +55,7 @@ from sim.scenario.loading import (
     translate,
     validate_scenario,
 )
-from sim.scenario.ranges import numeric_kind, parameter_range
+from sim.scenario.ranges import bounds, numeric_kind, parameter_range
 from sim.scenario.schema import NAME_MAX, NAME_PATTERN, Scenario, located, name_not_only_dots, submodel
 from sim.scenario.shipped import locate
 from sim.scenario.yaml_input import read_yaml
@@ -626,9 +626,9 @@ def _sampled_parameter(
         raise InputError(src, field, given, "the low end must be below the high end")
     if kind == "int" and not all(isinstance(v, int) for v in given):
         raise InputError(src, field, given, "a whole-number setting: give whole numbers [low, high]")
-    bounds = parameter_range(key, base, f"{src}: {field}")
-    if not (bounds.allows(low) and bounds.allows(high)):
-        raise InputError(src, field, given, f"outside the allowed range {bounds.bounds_text()}")
+    allowed = bounds(info)
+    if not (allowed.allows(low) and allowed.allows(high)):
+        raise InputError(src, field, given, f"outside the allowed range {allowed.text()}")
     return SampledParameter(key, kind, float(low) if kind == "float" else low, float(high) if kind == "float" else high)
 
 

@@ -30,6 +30,33 @@ RUN_SETTINGS = ("seed", "steps", "warmup")
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """A numeric field's validation bounds (None: unbounded on that side; open: the bound itself is refused)."""
+
+    lower: float | None
+    lower_open: bool
+    upper: float | None
+    upper_open: bool
+
+    def allows(self, x: float) -> bool:
+        """Whether ``x`` lies within the bounds."""
+        if self.lower is not None and (x < self.lower or (self.lower_open and x == self.lower)):
+            return False
+        return not (self.upper is not None and (x > self.upper or (self.upper_open and x == self.upper)))
+
+    def text(self) -> str:
+        """The bounds as an interval, e.g. ``[0, 1]`` or ``(0, 1000]``."""
+        lo = "-inf" if self.lower is None else f"{self.lower:g}"
+        hi = "inf" if self.upper is None else f"{self.upper:g}"
+        return f"{'(' if self.lower_open or self.lower is None else '['}{lo}, {hi}{')' if self.upper_open else ']'}"
+
+
+def bounds(info: FieldInfo) -> Bounds:
+    """The validation bounds of a field (from its ``ge``/``gt``/``le``/``lt``)."""
+    return Bounds(*field_bounds(info))
+
+
+@dataclass(frozen=True)
 class ParameterRange:
     """A numeric scenario key: its value in the scenario, its validation bounds and its plausible range."""
 
@@ -43,17 +70,17 @@ class ParameterRange:
     plausible: tuple[float, float]
     assumption: bool
 
+    @property
+    def bounds(self) -> Bounds:
+        return Bounds(self.lower, self.lower_open, self.upper, self.upper_open)
+
     def allows(self, x: float) -> bool:
         """Whether ``x`` lies within the validation bounds."""
-        if self.lower is not None and (x < self.lower or (self.lower_open and x == self.lower)):
-            return False
-        return not (self.upper is not None and (x > self.upper or (self.upper_open and x == self.upper)))
+        return self.bounds.allows(x)
 
     def bounds_text(self) -> str:
         """The validation bounds as an interval, e.g. ``[0, 1]`` or ``(0, 1000]``."""
-        lo = "-inf" if self.lower is None else f"{self.lower:g}"
-        hi = "inf" if self.upper is None else f"{self.upper:g}"
-        return f"{'(' if self.lower_open or self.lower is None else '['}{lo}, {hi}{')' if self.upper_open else ']'}"
+        return self.bounds.text()
 
 
 def numeric_kind(info: FieldInfo) -> str | None:
