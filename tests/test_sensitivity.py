@@ -368,6 +368,8 @@ def test_a_tiny_morris_study_end_to_end_resumes_after_an_interruption(tmp_path, 
     again = pd.read_csv(out / "indices.csv")
     code, text, _ = call(capsys, "sensitivity", str(spec), "--out", str(out), "--workers", "1", "--no-progress")
     assert code == 0 and "(0 computed now, 12 reused)" in text
+    later = json.loads((out / "sensitivity.json").read_text())
+    assert later["run_seconds"] >= record["run_seconds"] > 0  # the time behind the reused runs is kept
     pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), again)  # the same runs, the same indices
     owned = json.loads((out / ".cxsim-owned.json").read_text())["files"]
     assert {"indices.csv", "sensitivity.json", "runs.parquet", "ranking.png"} <= set(owned)

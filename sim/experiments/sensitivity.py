@@ -25,6 +25,7 @@ they read on the indices' own scale (the noise's share of ST is the noise's shar
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -384,9 +385,19 @@ def run_sensitivity(
     runs = pd.read_parquet(out_dir / "runs.parquet")
     indices, per_outcome = analyse_runs(experiment, runs, reps)
     result = _record(experiment, reps, report, per_outcome, started, time.perf_counter() - t0)
+    result["run_seconds"] = round(report.seconds + (_earlier_run_seconds(out_dir) if report.reused else 0.0), 3)
     _write_results(out_dir, owned_before, experiment, indices, result)
     result["indices"] = indices
     return result
+
+
+def _earlier_run_seconds(out_dir: Path) -> float:
+    """The batch time the study's earlier invocations spent on the runs it reuses (0 if unknown)."""
+    try:
+        earlier = json.loads((out_dir / "sensitivity.json").read_text(encoding="utf-8")).get("run_seconds")
+    except (OSError, ValueError, AttributeError):
+        return 0.0
+    return float(earlier) if isinstance(earlier, int | float) and math.isfinite(earlier) else 0.0
 
 
 def _record(
@@ -409,6 +420,7 @@ def _record(
         "sample": design.record(),
         "replications": reps,
         "outcomes": per_outcome,
+        "outcome_order": list(experiment.spec.outcomes),
         "main_index": MAIN_INDEX[design.options.method],
         "analysis": {
             "conf_level": CONF_LEVEL,
