@@ -32,7 +32,7 @@ from sim.experiments.sensitivity import load_study, run_sensitivity, short_name
 from sim.outputs.figures import quantity
 from sim.outputs.files import atomic_write_text
 from sim.scenario.parameters import is_assumption
-from sim.scenario.ranges import field_info
+from sim.scenario.ranges import field_info, numeric_parameters
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -58,10 +58,15 @@ def study(kind: str, results: Path, workers: int | None) -> tuple[pd.DataFrame, 
     return indices, record
 
 
+def analysed(record: dict[str, Any]) -> list[str]:
+    """The outcomes a study analysed, in its spec's order."""
+    return [o for o in record["outcome_order"] if "left_out" not in record["outcomes"][o]]
+
+
 def influence(indices: pd.DataFrame, record: dict[str, Any]) -> pd.DataFrame:
     """Per parameter and outcome the main index as a share of the outcome's largest; their mean ranks the parameters."""
     main = record["main_index"]
-    outcomes = [o for o, n in record["outcomes"].items() if "left_out" not in n]
+    outcomes = analysed(record)
     sub = indices[indices["index"] == main].pivot(index="parameter", columns="outcome", values="value")[outcomes]
     share = sub.abs() / sub.abs().max()
     share["mean"] = share.mean(axis=1)
@@ -85,13 +90,17 @@ def _unit(outcome: str) -> str:
     return effect_unit(outcome)[1]
 
 
+def _took(record: dict[str, Any]) -> str:
+    return f"{record['run_seconds'] / 60:.0f} minutes of batch time, {record['executor']}"
+
+
 def _assumption(parameter: str) -> bool:
     return is_assumption(field_info(parameter)[0])
 
 
 def morris_section(indices: pd.DataFrame, record: dict[str, Any], figures: list[str]) -> list[str]:
     """The screening: every parameter's μ* for every outcome, the noise, the μ*–σ plots."""
-    outcomes = [o for o, n in record["outcomes"].items() if "left_out" not in n]
+    outcomes = analysed(record)
     share = influence(indices, record)
     star = indices[indices["index"] == "mu_star"].pivot(index="parameter", columns="outcome", values="value")
     mu = indices[indices["index"] == "mu"].pivot(index="parameter", columns="outcome", values="value")
@@ -102,8 +111,8 @@ def morris_section(indices: pd.DataFrame, record: dict[str, Any], figures: list[
         "",
         f"`experiments/sensitivity_morris.yaml`: {len(share)} parameters, {record['sample']['samples']} trajectories "
         f"of {len(share) + 1} points on a {options['levels']}-level grid ({record['counts']['design_rows']} design "
-        f"rows) x {record['replications']} replications = {record['counts']['runs']} runs "
-        f"({record['wall_seconds'] / 60:.0f} minutes on {record['executor']}).",
+        f"rows) x {record['replications']} replications: {record['counts']['runs']:,} distinct runs "
+        f"({_took(record)}).",
         "",
         "Each cell is μ*, the mean absolute change of the outcome when the parameter moves by two thirds of its "
         "plausible range (one switch flipped, a style two presets along), with its sign (the sign of μ, the mean "
@@ -135,14 +144,27 @@ def morris_section(indices: pd.DataFrame, record: dict[str, Any], figures: list[
         "μ* against σ: far right, a parameter matters; high up, its effect depends on where the other parameters "
         "stand (nonlinear or interacting; Morris 1991). The grey band is what replication noise alone reaches.",
         "",
-        *[f"![{name}](figures/sensitivity/{name})" for name in figures[1:]],
+        *[f"![Morris μ*–σ, {name[7:-4]}](figures/sensitivity/{name})" for name in figures[1:]],
     ]
     return lines
 
 
+def _first_order_sum(total: float) -> str:
+    """What the sum of the first-order indices says (at a small N, within its estimation error)."""
+    if total < 1:
+        return (
+            f"ΣS1 = {total:.2f}: the parameters alone explain that share of the variance, interactions (or, at "
+            "this N, estimation error) the rest."
+        )
+    return (
+        f"ΣS1 = {total:.2f}: above 1, so at this N the first-order estimates err by about their intervals; "
+        "where ST exceeds S1 beyond both intervals, the parameter acts through interactions."
+    )
+
+
 def sobol_section(indices: pd.DataFrame, record: dict[str, Any], figures: list[str]) -> list[str]:
     """The variance decomposition: S1 and ST with intervals and noise for each outcome."""
-    outcomes = [o for o, n in record["outcomes"].items() if "left_out" not in n]
+    outcomes = analysed(record)
     share = influence(indices, record)
     options = record["sample"]["options"]
     second = "with" if options.get("second_order") else "without"
@@ -151,8 +173,8 @@ def sobol_section(indices: pd.DataFrame, record: dict[str, Any], figures: list[s
         "",
         f"`experiments/sensitivity_sobol.yaml`: the {len(share)} most influential parameters of the screening, "
         f"N = {record['sample']['samples']} base samples of Saltelli's scheme {second} second-order indices "
-        f"({record['counts']['design_rows']} design rows) x {record['replications']} replications = "
-        f"{record['counts']['runs']} runs ({record['wall_seconds'] / 60:.0f} minutes on {record['executor']}). "
+        f"({record['counts']['design_rows']} design rows) x {record['replications']} replications: "
+        f"{record['counts']['runs']:,} distinct runs, repeated points sharing theirs ({_took(record)}). "
         "S1 is the share of an outcome's variance over the ranges that the parameter explains alone, ST the share "
         "it takes part in, interactions included (Saltelli et al. 2010); ± is the 95 % bootstrap interval, "
         "`noise` the index replication noise alone gives, `*` an index whose lower interval end lies above it.",
@@ -166,7 +188,7 @@ def sobol_section(indices: pd.DataFrame, record: dict[str, Any], figures: list[s
             "",
             f"### {quantity(o).label}",
             "",
-            f"ΣS1 = {s1['value'].sum():.2f} (the rest of the variance is interactions); replication noise is "
+            f"{_first_order_sum(s1['value'].sum())} Replication noise is "
             f"{noise['noise_share_of_variance']:.1%} of the variance across design rows.",
             "",
             "| parameter | S1 | ST | noise (ST) |",
@@ -180,24 +202,31 @@ def sobol_section(indices: pd.DataFrame, record: dict[str, Any], figures: list[s
                 f"{row['value']:.3f} ± {row['conf']:.3f}{' *' if str(row['above_noise']) == 'True' else ''} | "
                 f"{row['noise']:.3f} |"
             )
-    lines += ["", *[f"![{name}](figures/sensitivity/{name})" for name in figures]]
+    lines += ["", f"![Sobol' ranking](figures/sensitivity/{figures[0]})", ""]
+    lines += [f"![Sobol' indices, {name[6:-4]}](figures/sensitivity/{name})" for name in figures[1:]]
     return lines
 
 
 def assumptions_table(indices: pd.DataFrame, record: dict[str, Any]) -> str:
-    """The screened assumptions by influence: rank among all screened parameters and where they stand above noise."""
+    """The screened assumptions by influence: rank among all screened parameters, largest effect, where above noise."""
     share = influence(indices, record)
     marks = above(indices, "mu_star")
-    outcomes = [c for c in share.columns if c != "mean"]
+    star = indices[indices["index"] == "mu_star"].pivot(index="parameter", columns="outcome", values="value")
+    mu = indices[indices["index"] == "mu"].pivot(index="parameter", columns="outcome", values="value")
+    outcomes = analysed(record)
     lines = [
-        "| rank of " + str(len(share)) + " | assumption | mean share of the largest μ* | above replication noise for |",
-        "|---:|---|---:|---|",
+        f"| rank of {len(share)} | assumption | mean share of the largest μ* | where it weighs most (μ*, sign of μ) "
+        "| above replication noise for |",
+        "|---:|---|---:|---|---|",
     ]
     for rank, parameter in enumerate(share.index, start=1):
         if not _assumption(parameter):
             continue
-        where = [quantity(o).label for o in outcomes if marks.loc[parameter, o]]
-        lines.append(f"| {rank} | `{parameter}` | {share.loc[parameter, 'mean']:.2f} | {', '.join(where) or 'none'} |")
+        o = share.loc[parameter, outcomes].astype(float).idxmax()
+        sign = "−" if mu.loc[parameter, o] < 0 else "+"
+        largest = f"{quantity(o).label}: {sign}{_value(o, star.loc[parameter, o])} {_unit(o)}"
+        where = ", ".join(quantity(x).label for x in outcomes if marks.loc[parameter, x]) or "none"
+        lines.append(f"| {rank} | `{parameter}` | {share.loc[parameter, 'mean']:.2f} | {largest} | {where} |")
     return "\n".join(lines)
 
 
@@ -210,33 +239,33 @@ def check_carried(morris: pd.DataFrame, record: dict[str, Any], sobol_record: di
     return top
 
 
-def copy_figures(record: dict[str, Any], kind: str, names: list[str]) -> list[str]:
-    """Copy a study's figures into docs/figures/sensitivity/ as ``<kind>_<name>``; return the new names."""
+def copy_figures(record: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """Copy a study's figures (name in the study folder -> name in docs/figures/sensitivity/); return the new names."""
     FIGURES.mkdir(parents=True, exist_ok=True)
-    out = []
-    for name in names:
-        target = f"{kind}_{name}"
+    for name, target in names.items():
         shutil.copyfile(Path(record["folder"]) / name, FIGURES / target)
-        out.append(target)
-    return out
+    return list(names.values())
 
 
 def page(morris: pd.DataFrame, m: dict[str, Any], sobol: pd.DataFrame, s: dict[str, Any]) -> str:
     """docs/sensitivity.md."""
-    outcomes = [o for o, n in m["outcomes"].items() if "left_out" not in n]
     top = check_carried(morris, m, s)
-    m_figures = copy_figures(m, "morris", ["ranking.png", *(f"morris_{o}.png" for o in outcomes)])
-    s_outcomes = [o for o, n in s["outcomes"].items() if "left_out" not in n]
-    s_figures = copy_figures(s, "sobol", ["ranking.png", *(f"indices_{o}.png" for o in s_outcomes)])
+    m_figures = copy_figures(
+        m, {"ranking.png": "morris_ranking.png", **{f"morris_{o}.png": f"morris_{o}.png" for o in analysed(m)}}
+    )
+    s_figures = copy_figures(
+        s, {"ranking.png": "sobol_ranking.png", **{f"indices_{o}.png": f"sobol_{o}.png" for o in analysed(s)}}
+    )
     base = json.loads((Path(m["folder"]) / "manifest.json").read_text(encoding="utf-8"))["base_scenario"]
     lines = [
         "# Sensitivity analysis",
         "",
         f"Which parameters move the model's outcomes, and by how much (cxsim {__version__}, SALib {m['salib']}). "
         f"Both studies vary parameters of the baseline company ({base['steps']} weeks, the first {base['warmup']} "
-        "left out) over their plausible ranges (the ODD's parameter table), one parameter's range at a time held "
-        "against the others' defaults or draws; replication k of every design point runs with the same seed "
-        "(common random numbers). Written by `python docs/sensitivity.py` from the study folders "
+        "left out) over their plausible ranges (the ODD's parameter table): Morris moves one parameter at a time "
+        "from points spread over all the ranges, Sobol' draws them all at once; replication k of every design "
+        "point runs with the same seed (common random numbers). Written by `python docs/sensitivity.py` from "
+        "the study folders "
         f"(`{Path(m['folder']).name}`, `{Path(s['folder']).name}`); do not edit by hand.",
         "",
         "How to read it. Morris's μ* (Morris 1991; Campolongo, Cariboni & Saltelli 2007) ranks parameters by "
@@ -261,14 +290,15 @@ def page(morris: pd.DataFrame, m: dict[str, Any], sobol: pd.DataFrame, s: dict[s
         "",
         "## Limits",
         "",
-        "- Two replications per design point: the noise is estimated from one halving of them; "
-        "indices near their noise level are not ranked with confidence.",
+        f"- {m['replications']} replications per design point: the noise level comes from "
+        f"{m['analysis']['noise_halvings']} halving(s) of them; indices near it are not ranked with confidence.",
         "- The Sobol' sample is small for eight parameters; its intervals say how far to trust each index, and "
         "ΣS1 below 1 may partly be estimation error rather than interactions.",
         "- A weight on an uncentred driver (the service-quality weights) and the churn slope move the level the "
         "calibration set; their plausible ranges are held accordingly (ODD, parameter table), and their large "
         "influence says how much calibrating them matters.",
-        "- Parameters left out of the screening (most of the 256 numeric keys) are assumed to matter less; "
+        f"- Parameters left out of the screening ({len(numeric_parameters()) - len(influence(morris, m))} of the "
+        f"{len(numeric_parameters())} numeric keys) are taken to matter less; "
         "the screening's choice follows the levers and the assumptions whose size no source gives.",
     ]
     return "\n".join(lines) + "\n"
