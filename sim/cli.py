@@ -261,6 +261,114 @@ def batch(
 
 
 @app.command()
+def sensitivity(
+    spec: Annotated[
+        str,
+        typer.Argument(help="Experiment spec YAML with a sample: section (morris, sobol or fast), or a shipped name."),
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Result folder: new, empty, or this study's. " + _default("results/<spec name>")),
+    ] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Replications per design point, 1 to 100000 (2 or more to measure the noise). {_default('the spec')}"
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+    ] = None,
+    worker_timeout: Annotated[
+        float | None,
+        typer.Option(help=f"Seconds a Dask batch waits without a live worker before it stops. {_default('180')}"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Run a design of more than 100,000 runs without asking.")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Sensitivity analysis (SALib): each outcome's indices next to the replication noise; resumes like a batch."""
+    from sim.experiments.sensitivity import check_replications
+
+    try:
+        check_workers(workers)
+        check_worker_timeout(worker_timeout)
+        check_scheduler_text(scheduler)
+        check_replications(replications)
+    except InputError as exc:
+        fail(exc)
+    from sim.experiments.sensitivity import (
+        MAIN_INDEX,
+        check_sensitivity_folder,
+        is_above,
+        load_study,
+        ranking,
+        run_sensitivity,
+        short_name,
+    )
+    from sim.experiments.spec import MAX_RUNS
+
+    def announce(count: int) -> None:
+        out.print(f"{count:,} runs in the design", markup=False, highlight=False, soft_wrap=True)
+        confirm_size(count, MAX_RUNS, yes)
+
+    target: Path | None = out_dir
+    try:
+        experiment = load_study(
+            spec,
+            replications=replications,
+            max_runs=None if yes or sys.stdin.isatty() else MAX_RUNS,
+            on_count=announce,
+        )
+        target = out_dir if out_dir is not None else Path("results") / experiment.spec.name
+        check_sensitivity_folder(target)
+        result = run_sensitivity(
+            experiment,
+            target,
+            replications=replications,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            worker_timeout=worker_timeout,
+        )
+    except KeyboardInterrupt:
+        where = f" in {target}/parts" if target is not None else ""
+        say(f"interrupted: saved runs are kept{where}; run the same command again to resume")
+        raise typer.Exit(130) from None
+    except InputError as exc:
+        fail(exc)
+    main = MAIN_INDEX[result["method"]]
+    counts = result["counts"]
+    out.print(
+        f"{counts['runs']:,} runs ({counts['computed_now']:,} computed now, {counts['reused_from_earlier']:,} reused) "
+        f"for {counts['design_rows']:,} design rows x {result['replications']} replications",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for outcome, noise in result["outcomes"].items():
+        if "left_out" in noise:
+            out.print(f"{outcome}: left out ({noise['left_out']})", markup=False, highlight=False, soft_wrap=True)
+            continue
+        top = ranking(result["indices"], outcome, main).head(3)
+        text = ", ".join(
+            f"{short_name(r.parameter)} {r.value:.3g}{' *' if is_above(r.above_noise) else ''}"
+            for r in top.itertuples()
+        )
+        out.print(f"{outcome} ({main}): {text}", markup=False, highlight=False, soft_wrap=True)
+    out.print("* above replication noise", markup=False, highlight=False)
+    out.print(
+        f"results: {target} (indices.csv, sensitivity.json, sensitivity.md, figures)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
 def compare(
     scenarios: Annotated[
         list[str], typer.Argument(help="Scenario files (or shipped names); the first is the reference.")

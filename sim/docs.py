@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.scenario.ranges import RUN_SETTINGS, numeric_kind, parameter_range
 from sim.scenario.schema import Scenario, field_bounds, submodel
 from sim.vocabulary import CHANNELS, STAGES, STYLE_PRESETS, TRAITS
 
@@ -138,7 +139,7 @@ EXTRA_CONSTRAINTS: dict[str, str] = {
     "events": "at most 100; `at` and `until` within 1..`steps`; keys an event can change (ODD 7.0)",
 }
 
-HEADER = ("name", "meaning", "unit", "default", "allowed range", "source")
+HEADER = ("name", "meaning", "unit", "default", "allowed range", "plausible range", "source")
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Row:
     unit: str
     default: str
     allowed: str
+    plausible: str
     source: str
 
 
@@ -157,7 +159,8 @@ def parameter_table() -> str:
     """Every scenario key as a Markdown table: dotted key path, meaning, unit, default, range, source."""
     rows: list[Row] = []
     _walk(Scenario, Scenario(), (), rows)
-    return _markdown(HEADER, [(f"`{r.key}`", r.meaning, r.unit, r.default, r.allowed, r.source) for r in rows])
+    body = [(f"`{r.key}`", r.meaning, r.unit, r.default, r.allowed, r.plausible, r.source) for r in rows]
+    return _markdown(HEADER, body)
 
 
 def leader_table() -> str:
@@ -214,8 +217,26 @@ def _row(key: tuple[str, ...], info: FieldInfo, value: Any) -> Row:
         unit=str(extra.get("unit", fallback[0])),
         default=_default(value),
         allowed=_allowed(key, info),
+        plausible=_plausible(dotted, info),
         source=source or "—",
     )
+
+
+def _plausible(dotted: str, info: FieldInfo) -> str:
+    """The believable range of a numeric key (for the baseline); a relative rule says what it follows."""
+    if numeric_kind(info) is None or dotted in RUN_SETTINGS:
+        return "—"
+    low, high = parameter_range(dotted).plausible
+    text = f"[{_number(low)}, {_number(high)}]"
+    rule = info.json_schema_extra.get("plausible") if isinstance(info.json_schema_extra, dict) else None
+    if isinstance(rule, dict):
+        (a, b), spread = rule["factor"], rule["spread"]
+        minus, plus = (f" − {_number(spread)}", f" + {_number(spread)}") if spread else ("", "")
+        if (a, b) == (1, 1):
+            text += f" (value ± {_number(spread)})"
+        else:
+            text += f" (value ×{_number(a)}{minus} to ×{_number(b)}{plus})"
+    return text
 
 
 def _plain_field(key: tuple[str, ...]) -> tuple[str, str]:

@@ -601,6 +601,55 @@ spec_case("nested-500-mapping", SPEC + "description: " + "{a: " * 500 + "1" + "}
 spec_case("alias-bomb", BOMB + SPEC + "description: *l9\n", "aliases")
 spec_case("alias-bomb-grid", BOMB + SPEC + "grid: {organization.cross_unit_ties: *l9}\n", "aliases")
 spec_case("above-1-MiB", SPEC + "# " + "x" * (1 << 20) + "\n", "bytes")
+SAMPLE = (
+    "sample:\n  method: {method}\n  samples: {n}\n  parameters:\n    {line}\n    policies.survey_coverage: plausible\n"
+)
+
+
+def sample_case(id: str, line: str, *needles: str, method: str = "lhs", n: int = 8) -> None:
+    """``cxsim batch`` on a spec whose sample has one bad entry (the line) next to a good parameter."""
+    spec_case(f"sample-{id}", SPEC + SAMPLE.format(method=method, n=n, line=line), *needles)
+
+
+sample_case("method-unknown", "organization.cross_unit_ties: plausible", "sample.method", "morris", method="anova")
+sample_case("method-number", "organization.cross_unit_ties: plausible", "sample.method", method="5")
+sample_case("samples-0", "organization.cross_unit_ties: plausible", "sample.samples", n=0)
+sample_case("samples-text", "organization.cross_unit_ties: plausible", "sample.samples", n="many")  # type: ignore[arg-type]
+sample_case("sobol-not-power-of-2", "organization.cross_unit_ties: plausible", "power of 2", method="sobol", n=100)
+sample_case("fast-too-few", "organization.cross_unit_ties: plausible", "interference", method="fast", n=20)
+sample_case("low-above-high", "organization.cross_unit_ties: [0.3, 0.1]", "sample.parameters", "below the high end")
+sample_case("outside-bounds", "organization.cross_unit_ties: [0.1, 7.5]", "7.5", "outside the allowed range [0, 1]")
+sample_case("open-bound", "organization.units.delivery.capacity: [0, 3]", "capacity", "(0, 1000]")
+sample_case("text-range", "organization.cross_unit_ties: [a, b]", "cross_unit_ties", "plausible, [low, high]")
+sample_case("style-range", "organization.units.sales.leader.style: [0, 1]", "style", "levels")
+sample_case("style-bad-level", "organization.units.sales.leader.style: {levels: [servant, boss]}", "boss", "servant")
+sample_case("switch-range", "policies.empowerment: [0, 1]", "policies.empowerment", "switch")
+sample_case("no-range", "customers.segments.small.channel_preference: plausible", "no plausible range")
+sample_case("unknown-key", "organization.nope: plausible", "organization.nope", "no such setting")
+sample_case("wildcard", "organization.units.*.capacity: [1, 2]", "'*' is for grids")
+sample_case("seed", "seed: [1, 2]", "sample.parameters.seed", "cannot be sampled")
+sample_case("odd-ties", "organization.ties_per_employee: [4, 8]", "even", "design row")
+sample_case("one-level", "organization.cross_unit_ties: {levels: [0.1]}", "at least 2 different levels")
+spec_case(
+    "sample-with-grid",
+    SPEC_GRID + "sample: {method: lhs, samples: 4, parameters: {policies.survey_coverage: plausible}}\n",
+    "sample",
+    "not a sample and grid",
+)
+spec_case("sample-no-parameters", SPEC + "sample: {method: lhs, samples: 4, parameters: {}}\n", "at least 1")
+spec_case(
+    "sample-option-of-another-method",
+    SPEC + "sample: {method: lhs, samples: 4, levels: 4, parameters: {policies.survey_coverage: plausible}}\n",
+    "sample.levels",
+    "method morris",
+)
+spec_case(
+    "sample-too-many-runs",
+    SPEC.replace("replications: 1", "replications: 100")
+    + "sample: {method: lhs, samples: 2000, parameters: {policies.survey_coverage: plausible}}\n",
+    "200,000 runs (2,000 lhs design rows x 100 replications)",
+    "--yes",
+)
 add(Bad("spec-missing", ["batch", "nothere.yaml", "--workers", "1"], needles=("nothere.yaml", "not found")))
 add(Bad("spec-dev-zero", ["batch", "/dev/zero", "--workers", "1"], needles=("/dev/zero",)))
 add(Bad("spec-folder", ["batch", "folder", "--workers", "1"], {"folder/x": "x"}, ("folder",)))
@@ -630,6 +679,41 @@ for name, out, files, links in [
         )
     )
 add(Bad("batch-unknown-option", [*BATCH, "--bogus"], dict(GOOD_SPEC), ("--bogus",)))
+
+# --------------------------------------------------------------------------- sensitivity
+SENSITIVITY_SPEC = {
+    "spec.yaml": SPEC
+    + "sample:\n  method: morris\n  samples: 2\n  parameters:\n"
+    + "    policies.survey_coverage: plausible\n    organization.cross_unit_ties: plausible\n"
+}
+SENSITIVITY = ["sensitivity", "spec.yaml", "--no-progress"]
+for option, value in [("--replications", "0"), ("--replications", "abc"), ("--workers", "0"), ("--scheduler", " ")]:
+    add(
+        Bad(
+            f"sensitivity-{option[2:]}-{value.strip() or 'blank'}",
+            [*SENSITIVITY, option, value],
+            dict(SENSITIVITY_SPEC),
+            (option,),
+        )
+    )
+add(Bad("sensitivity-grid-spec", [*SENSITIVITY, "--workers", "1"], dict(GOOD_SPEC), ("spec.yaml", "needs a sample")))
+add(
+    Bad(
+        "sensitivity-lhs-spec",
+        [*SENSITIVITY, "--workers", "1"],
+        {"spec.yaml": SPEC + SAMPLE.format(method="lhs", n=4, line="organization.cross_unit_ties: plausible")},
+        ("sample.method", "allowed for sensitivity"),
+    )
+)
+add(
+    Bad(
+        "sensitivity-out-foreign-folder",
+        [*SENSITIVITY, "--workers", "1", "--out", "mine"],
+        {**SENSITIVITY_SPEC, "mine/notes.txt": "keep\n"},
+        ("--out",),
+    )
+)
+add(Bad("sensitivity-missing-spec", ["sensitivity", "nothere.yaml"], needles=("nothere.yaml", "not found")))
 
 # --------------------------------------------------------------------------- compare options
 COMPARE_SAFE = {"--reps": "2", "--steps": "30", "--workers": "1"}
@@ -849,6 +933,8 @@ SAMPLE_IDS = {
     "spec-outcomes-empty",
     "spec-grid-overlapping-leaders",
     "spec-alias-bomb",
+    "spec-sample-outside-bounds",
+    "sensitivity-replications-0",
     "compare-steps--1",
     "compare-ci-width-nan",
     "compare-workers-0",

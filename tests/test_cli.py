@@ -157,12 +157,13 @@ def test_version(capsys):
 
 def test_help_shows_defaults_units_and_allowed_names(capsys):
     helps = {}
-    for command in ("run", "batch", "compare", "plot"):
+    for command in ("run", "batch", "sensitivity", "compare", "plot"):
         code, out, _ = call(capsys, command, "--help")
         assert code == 0
         helps[command] = flat(out)
     assert "[default: results/<name>/<run id>]" in helps["run"]
     assert "[default: results/<spec name>]" in helps["batch"]
+    assert "[default: results/<spec name>]" in helps["sensitivity"] and "[default: the spec]" in helps["sensitivity"]
     assert "[default: results/compare/<names>]" in helps["compare"]
     assert "[default: all cores]" in helps["compare"]
     assert "percentage points for shares" in helps["compare"]

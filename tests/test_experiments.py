@@ -14,6 +14,8 @@ from sim.experiments.spec import MAX_RUNS, design_size, load_experiment
 EXPECTED_RUNS = {"leadership_x_information_speed": 360, "policy_portfolio": 180, "staffing_sweep": 180}
 #: calibration specs (``cxsim calibrate``) ship beside the batch specs; tests/test_calibrate.py covers them
 CALIBRATION_SPECS = {"calibrate_example"}
+#: sampled specs: (method, design rows, replications)
+EXPECTED_SAMPLES = {"sensitivity_morris": ("morris", 300, 2), "sensitivity_sobol": ("sobol", 640, 2)}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_RUNS))
@@ -26,8 +28,40 @@ def test_shipped_experiment_specs_load(name):
     assert experiment.spec.replications >= 10
 
 
+@pytest.mark.parametrize("name", sorted(EXPECTED_SAMPLES))
+def test_shipped_sensitivity_specs_load(name):
+    method, rows, reps = EXPECTED_SAMPLES[name]
+    counted: list[int] = []
+    experiment = load_experiment(REPO_ROOT / "experiments" / f"{name}.yaml", on_count=counted.append)
+    assert experiment.spec.sample.method == method and len(experiment.points) == rows
+    assert counted[0] == rows * reps == design_size(experiment.spec)[0] >= len(experiment.tasks())
+    assert experiment.spec.replications == reps >= 2  # two or more: the noise beside the indices
+    assert set(experiment.spec.outcomes) == {
+        "annual_churn_rate",
+        "nps",
+        "mean_satisfaction",
+        "net_revenue_retention",
+        "profit_per_year",
+    }
+
+
+def test_the_screening_spec_covers_the_levers_and_the_assumptions():
+    from sim.scenario.parameters import is_assumption
+    from sim.scenario.ranges import field_info
+
+    spec = load_experiment(REPO_ROOT / "experiments" / "sensitivity_morris.yaml").spec
+    keys = list(spec.sample.parameters)
+    assumptions = [k for k in keys if is_assumption(field_info(k)[0])]
+    assert len(keys) >= 20 and len(assumptions) >= 10
+    assert {"organization.executive.cx_commitment", "policies.empowerment", "policies.transfer_meeting"} <= set(keys)
+    sobol = load_experiment(REPO_ROOT / "experiments" / "sensitivity_sobol.yaml").spec.sample
+    assert len(sobol.parameters) == 8 and set(sobol.parameters) <= set(keys)  # the screening's top eight
+    assert 64 <= sobol.samples <= 128
+
+
 def test_every_spec_in_the_folder_is_covered():
-    assert {p.stem for p in (REPO_ROOT / "experiments").glob("*.yaml")} == set(EXPECTED_RUNS) | CALIBRATION_SPECS
+    expected = set(EXPECTED_RUNS) | set(EXPECTED_SAMPLES) | CALIBRATION_SPECS
+    assert {p.stem for p in (REPO_ROOT / "experiments").glob("*.yaml")} == expected
 
 
 def test_a_shipped_spec_is_found_by_name_from_any_folder(tmp_path, monkeypatch):

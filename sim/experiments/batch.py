@@ -36,7 +36,6 @@ import pandas as pd
 
 from sim.errors import MISSING, InputError
 from sim.experiments.executors import WORKER_TIMEOUT, Backend, check_scheduler, make_executor
-from sim.experiments.labels import factor_label
 from sim.experiments.spec import Experiment, RunTask
 from sim.outputs.files import atomic_write, write_json
 from sim.outputs.folders import MARKER, owned_files, read_marker, write_error, write_marker
@@ -57,7 +56,8 @@ def _temporary(names: str) -> re.Pattern[str]:
 #: temporary names of cxsim's own atomic writes (a killed batch can leave them; never renamed, never read)
 _TEMPORARY = {
     "": _temporary(
-        r"runs\.parquet|timeseries\.parquet|manifest\.json|compare\.json|compare\.md|figures|" + re.escape(MARKER)
+        r"runs\.parquet|timeseries\.parquet|design\.parquet|manifest\.json|compare\.json|compare\.md|figures|"
+        + re.escape(MARKER)
     ),
     PARTS: _temporary(r"(?:runs|ts)-[0-9a-f]{20}\.parquet|outputs\.json"),
 }
@@ -166,22 +166,37 @@ def run_batch(
     if scheduler:
         check_scheduler(scheduler)
     tasks = experiment.tasks(replications)
+    rows = experiment.rows(replications)
     with _writing(out_dir):
         out_dir.mkdir(parents=True, exist_ok=True)
     try:
         with folder_lock(out_dir):
             return _run_locked(
-                experiment, out_dir, tasks, ts_columns, workers, scheduler, fresh, progress, figures, worker_timeout
+                experiment,
+                out_dir,
+                tasks,
+                rows,
+                ts_columns,
+                workers,
+                scheduler,
+                fresh,
+                progress,
+                figures,
+                worker_timeout,
             )
     except KeyboardInterrupt:  # before the runs started: nothing to report but the interruption
         return BatchReport(out_dir, len(tasks), 0, 0, [], 0.0, "none (interrupted)", interrupted=True)
 
 
-def _run_locked(experiment, out_dir, tasks, ts_columns, workers, scheduler, fresh, progress, figures, worker_timeout):
+def _run_locked(
+    experiment, out_dir, tasks, rows, ts_columns, workers, scheduler, fresh, progress, figures, worker_timeout
+):
     """Prepare the folder, run what is missing, write the results (the folder is locked)."""
     parts = out_dir / PARTS
     outputs = {"outcomes": experiment.spec.outcomes, "timeseries": ts_columns}
     final = ["runs.parquet", "manifest.json", *(["timeseries.parquet"] if ts_columns is not None else [])]
+    if experiment.design is not None:
+        final.append("design.parquet")
     with _writing(out_dir):
         owned = _adopt(out_dir)
         if fresh:
@@ -232,9 +247,11 @@ def _run_locked(experiment, out_dir, tasks, ts_columns, workers, scheduler, fres
     seconds = time.perf_counter() - t0
     if interrupted:  # stop at once: the saved chunks are the result so far
         return BatchReport(out_dir, len(tasks), bar.done, reused, [], seconds, executor_name, interrupted=True)
-    runs = _assemble(parts, wanted, experiment, tasks)
-    failed = [(r.run_id, r.error) for r in runs.itertuples() if isinstance(r.error, str)]
-    report = BatchReport(out_dir, len(tasks), len(runs) - reused, reused, failed, seconds, executor_name)
+    runs = _assemble(parts, wanted, experiment, rows)
+    # a sampled design's repeated points name one run from several rows: count and list each run once
+    failed = list({r.run_id: r.error for r in runs.itertuples() if isinstance(r.error, str)}.items())
+    computed = runs["run_id"].nunique() - reused
+    report = BatchReport(out_dir, len(tasks), computed, reused, failed, seconds, executor_name)
     try:
         with _writing(out_dir):
             _claim(out_dir, owned, final)
@@ -512,8 +529,12 @@ def _check_saved_outputs(parts: Path, outputs: dict[str, Any], source: str) -> N
         )
 
 
-def _assemble(parts: Path, wanted: set[str], experiment: Experiment, tasks: list[RunTask]) -> pd.DataFrame:
-    """One row per wanted run: design columns from the tasks, outcomes from the saved parts."""
+def _assemble(parts: Path, wanted: set[str], experiment: Experiment, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per design row and replication: design columns from the experiment, outcomes from the saved parts.
+
+    A grid or cases design has one row per run, sorted by run id; a sampled design one row per
+    design row and replication (repeated points name the same run), in design-row order.
+    """
     files = sorted(parts.glob("runs-*.parquet"))
     if not files:
         return pd.DataFrame(columns=["run_id", "error"])
@@ -521,26 +542,32 @@ def _assemble(parts: Path, wanted: set[str], experiment: Experiment, tasks: list
     saved = saved[saved["run_id"].isin(wanted)]
     # a run that failed and was retried successfully keeps its successful record
     saved = saved.sort_values("error", na_position="first", kind="stable").drop_duplicates("run_id")
-    design = pd.DataFrame(
-        [
-            {
-                "run_id": t.run_id,
-                "case": t.case,
-                **{k: factor_label(v) for k, v in t.factors.items()},
-                "replication": t.replication,
-                "seed": t.seed,
-            }
-            for t in tasks
-        ]
-    ).drop_duplicates("run_id")
+    design = pd.DataFrame(rows)
+    sampled = experiment.design is not None
+    if not sampled:
+        design = design.drop_duplicates("run_id")
     runs = design.merge(saved, on="run_id", how="inner")
-    cols = ["run_id", "case", *experiment.factor_names, "replication", "seed", *experiment.spec.outcomes, "error"]
-    runs = runs[cols].sort_values("run_id").reset_index(drop=True)
+    head = ["run_id", "design_row"] if sampled else ["run_id"]
+    cols = [*head, "case", *experiment.factor_names, "replication", "seed", *experiment.spec.outcomes, "error"]
+    order = ["design_row", "replication"] if sampled else "run_id"
+    runs = runs[cols].sort_values(order).reset_index(drop=True)
     runs["seed"] = runs["seed"].astype("uint64")
     for c in experiment.spec.outcomes:
         runs[c] = runs[c].astype("float64")
     runs["error"] = runs["error"].astype("string")
     return runs
+
+
+def design_table(experiment: Experiment) -> pd.DataFrame:
+    """A sampled design's matrix: one row per design row, the sampled number of each parameter.
+
+    The numbers are the sampler's (before rounding or mapping onto levels), the matrix the
+    sensitivity analysis reads; ``runs.parquet`` holds the values the model ran with.
+    """
+    assert experiment.design is not None
+    table = pd.DataFrame(experiment.design.matrix, columns=experiment.factor_names)
+    table.insert(0, "design_row", range(len(table)))
+    return table
 
 
 def _write_outputs(out_dir, runs, parts, wanted, experiment, tasks, report, started, ts_columns) -> None:
@@ -552,13 +579,22 @@ def _write_outputs(out_dir, runs, parts, wanted, experiment, tasks, report, star
             ts = ts[ts["run_id"].isin(wanted)].drop_duplicates(["run_id", "step"])
             ts = ts.sort_values(["run_id", "step"]).reset_index(drop=True)
             _atomic_parquet(ts, out_dir / "timeseries.parquet")
+    if experiment.design is not None:
+        _atomic_parquet(design_table(experiment), out_dir / "design.parquet")
+        design: dict[str, Any] = {
+            "sample": experiment.design.record(),
+            "base_scenario": experiment.design.base_scenario,
+            "distinct_design_points": len(tasks) // max(1, len({t.replication for t in tasks})),
+        }
+    else:
+        design = {"design_points": [{"case": c, "factors": f, "scenario": s} for c, f, s in experiment.points]}
     write_json(
         out_dir / "manifest.json",
         {
             "experiment": experiment.spec.model_dump(mode="json"),
             "spec_file": experiment.source,
             "case_order": list(dict.fromkeys(c for c, _, _ in experiment.points)),
-            "design_points": [{"case": c, "factors": f, "scenario": s} for c, f, s in experiment.points],
+            **design,
             "git_commit": git_commit(),
             "environment": environment(),
             "executor": report.executor,

@@ -1,5 +1,6 @@
-"""Figures of batches and comparisons: one-factor effects, two-factor heatmaps, case
-comparisons, comparison time series and forest plots of differences.
+"""Figures of batches, comparisons and sensitivity studies: one-factor effects, two-factor heatmaps,
+case comparisons, comparison time series, forest plots of differences, sensitivity index bars,
+Morris μ*–σ plots and the parameter ranking across outcomes.
 
 Every interval drawn is the Student-t interval of :func:`sim.experiments.stats.mean_intervals`
 (the tables' :func:`~sim.experiments.stats.mean_interval`, row-wise) or a paired-t difference
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from sim.experiments.labels import factor_label
@@ -379,5 +381,188 @@ def forest_figure(result: dict[str, Any]) -> plt.Figure:
         f"Difference from {result['scenarios'][0]}",
         f"mean and 95 % paired-t interval over {result['replications']} replications "
         "(common random numbers; pp = percentage points)",
+    )
+    return fig
+
+
+# ----------------------------------------------------------------------------- sensitivity studies
+
+#: outcomes in euros: sensitivity figures show them in EUR million
+_MONEY = ("revenue_per_year", "costs_per_year", "running_costs_per_year", "one_off_costs_per_year")
+_MONEY += ("profit_per_year", "discounted_profit", "customer_lifetime_value", "recurring_revenue_final")
+#: colours of the first-order and total (or μ*) indices, and of the noise level
+FIRST, TOTAL, NOISE = PALETTE[0], PALETTE[1], "0.35"
+
+
+def effect_unit(outcome: str) -> tuple[float, str]:
+    """How a Morris effect on ``outcome`` is shown: (factor from stored values, unit of a change)."""
+    if outcome in _MONEY:
+        return 1e-6, "EUR million"
+    q = quantity(outcome)
+    return q.scale, q.diff_unit or q.unit or "outcome units"
+
+
+def sensitivity_figures(indices: pd.DataFrame, result: dict[str, Any], out: Path) -> list[Path]:
+    """Write a sensitivity study's figures into ``out`` and return their paths."""
+    figures = sensitivity_figure_set(indices, result)
+    return [save_figure(fig, Path(out) / f"{name}.png") for name, fig in figures.items()]
+
+
+def sensitivity_figure_set(indices: pd.DataFrame, result: dict[str, Any]) -> dict[str, plt.Figure]:
+    """Per analysed outcome its index bars (and, for Morris, its μ*–σ plot); the ranking across outcomes."""
+    method = result["method"]
+    outcomes = [o for o in result["outcomes"] if "left_out" not in result["outcomes"][o]]
+    figures: dict[str, plt.Figure] = {}
+    with plt.rc_context(STYLE):
+        for outcome in outcomes:
+            figures[f"indices_{outcome}"] = index_bars_figure(indices, outcome, result)
+            if method == "morris":
+                figures[f"morris_{outcome}"] = morris_figure(indices, outcome, result)
+        if len(outcomes) > 1:
+            figures["ranking"] = ranking_figure(indices, outcomes, result)
+    return figures
+
+
+def _short(parameter: str) -> str:
+    return parameter.removeprefix("parameters.")
+
+
+def _index_table(indices: pd.DataFrame, outcome: str, index: str) -> pd.DataFrame:
+    sub = indices[(indices["outcome"] == outcome) & (indices["index"] == index)]
+    return sub.set_index("parameter")
+
+
+def _study_note(result: dict[str, Any]) -> str:
+    rows, reps = result["counts"]["design_rows"], result["replications"]
+    return f"{result['method']}: {rows:,} design rows x {reps} replication{'s' * (reps != 1)}"
+
+
+def index_bars_figure(indices: pd.DataFrame, outcome: str, result: dict[str, Any]) -> plt.Figure:
+    """The parameters of one outcome ranked by the main index: bars with their 95 % intervals and the
+    noise level (what replication noise alone gives) as a tick on each bar."""
+    method = result["method"]
+    main = result["main_index"]
+    order = (
+        _index_table(indices, outcome, main)["value"].abs().sort_values(ascending=True, kind="stable").index.tolist()
+    )
+    shown = ["mu_star"] if method == "morris" else ["S1", "ST"]
+    colors = {"mu_star": TOTAL, "S1": FIRST, "ST": TOTAL}
+    labels = {"mu_star": "μ*", "S1": "first order S1", "ST": "total ST"}
+    scale, unit = effect_unit(outcome) if method == "morris" else (1.0, "share of the variance")
+    fig, axes = new_figure(1, 1, figsize=(6.2, 0.26 * len(order) + 1.5))
+    ax = axes[0, 0]
+    y = np.arange(len(order), dtype=float)
+    height = 0.8 / len(shown)
+    handles: list[Any] = []
+    for k, index in enumerate(shown):
+        table = _index_table(indices, outcome, index).reindex(order)
+        pos = y + (k - (len(shown) - 1) / 2) * height
+        value, conf, noise = (scale * table[c].to_numpy(dtype=float) for c in ("value", "conf", "noise"))
+        bars = ax.barh(pos, value, height=height * 0.92, color=colors[index], alpha=0.85, label=labels[index])
+        err = np.where(np.isfinite(conf), conf, 0.0)
+        ax.errorbar(value, pos, xerr=err, fmt="none", ecolor="0.15", elinewidth=0.8, capsize=2)
+        if np.isfinite(noise).any():
+            ax.scatter(noise, pos, marker="|", s=90, color=NOISE, linewidths=1.6, zorder=4)
+        handles.append(bars)
+    if np.isfinite(_index_table(indices, outcome, shown[-1])["noise"].to_numpy(dtype=float)).any():
+        handles.append(Line2D([], [], marker="|", ls="none", color=NOISE, ms=9, mew=1.6))
+        names = [labels[i] for i in shown] + ["noise level (replication noise alone)"]
+    else:
+        names = [labels[i] for i in shown]
+    ax.set_yticks(y, [_short(p) for p in order])
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    ax.axvline(0, color="0.2", lw=0.8)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(f"μ*: mean absolute elementary effect ({unit})" if method == "morris" else unit)
+    legend_outside(fig, handles, names)
+    suptitle(
+        fig,
+        f"{result['name']}: sensitivity of {quantity(outcome).label}",
+        f"{_study_note(result)}; bars: {CONF_TEXT} (bootstrap)",
+    )
+    return fig
+
+
+#: how the intervals of the index figures are described
+CONF_TEXT = "95 % intervals"
+#: parameters numbered on a Morris μ*–σ plot (the largest μ*)
+LABELLED = 12
+
+
+def morris_figure(indices: pd.DataFrame, outcome: str, result: dict[str, Any]) -> plt.Figure:
+    """μ* against σ (Morris 1991; μ* after Campolongo, Cariboni & Saltelli 2007): far right matters, high up
+    acts nonlinearly or through interactions; the shaded band is what replication noise alone reaches."""
+    scale, unit = effect_unit(outcome)
+    star = _index_table(indices, outcome, "mu_star")
+    sigma = _index_table(indices, outcome, "sigma").reindex(star.index)
+    x = scale * star["value"].to_numpy(dtype=float)
+    xerr = scale * np.nan_to_num(star["conf"].to_numpy(dtype=float))
+    s = scale * sigma["value"].to_numpy(dtype=float)
+    fig, axes = new_figure(1, 1, figsize=(7.4, 4.4))
+    ax = axes[0, 0]
+    noise = scale * star["noise"].to_numpy(dtype=float)
+    if np.isfinite(noise).any():
+        ax.axvspan(0, float(np.nanmax(noise)), color="0.88", lw=0, zorder=0)
+    ax.errorbar(x, s, xerr=xerr, fmt="o", ms=4.5, color=TOTAL, ecolor="0.55", elinewidth=0.8, capsize=2, zorder=3)
+    right = max(float(np.nanmax(x + xerr)), 1e-12) * 1.08
+    up = max(float(np.nanmax(s)), 1e-12) * 1.12
+    ax.plot([0, right], [0, right], ls="--", lw=0.9, color="0.35")
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, up)
+    rank = np.argsort(-x, kind="stable")[:LABELLED]
+    for n, i in enumerate(rank, start=1):
+        ax.annotate(str(n), (x[i], s[i]), xytext=(3, 3), textcoords="offset points", fontsize=7, color="0.15")
+    key = "\n".join(f"{n:>2}  {_short(star.index[i])}" for n, i in enumerate(rank, start=1))
+    ax.text(1.03, 1.0, key, transform=ax.transAxes, va="top", ha="left", fontsize=6.8, family="monospace")
+    ax.set_xlabel(f"μ* ({unit})")
+    ax.set_ylabel(f"σ ({unit})")
+    handles = [Line2D([], [], ls="--", color="0.35"), Patch(color="0.88")]
+    legend_outside(fig, handles, ["σ = μ*: above, nonlinear or interacting", "within replication noise"])
+    suptitle(
+        fig,
+        f"{result['name']}: Morris μ*–σ of {quantity(outcome).label}",
+        f"{_study_note(result)}; bars: {CONF_TEXT} of μ* (bootstrap); the {LABELLED} largest numbered by μ*",
+    )
+    return fig
+
+
+def _within_noise(flag: Any) -> bool:
+    """An index known to lie within replication noise (unknown counts as not)."""
+    return flag is not None and not pd.isna(flag) and not bool(flag)
+
+
+def ranking_figure(indices: pd.DataFrame, outcomes: list[str], result: dict[str, Any]) -> plt.Figure:
+    """The main index of every parameter for every outcome: μ* as a share of the outcome's largest μ*
+    (Morris), ST as it is (Sobol, FAST); parameters by their mean over the outcomes. A dot marks an index
+    within replication noise."""
+    main = result["main_index"]
+    tables = {o: _index_table(indices, o, main) for o in outcomes}
+    params = list(tables[outcomes[0]].index)
+    values = np.array([[float(tables[o]["value"].get(p, np.nan)) for o in outcomes] for p in params])
+    values = np.abs(values)
+    if main == "mu_star":
+        values = values / np.nanmax(values, axis=0, keepdims=True)
+    order = np.argsort(-np.nanmean(values, axis=1), kind="stable")
+    values = values[order]
+    within = np.array([[_within_noise(tables[o]["above_noise"].get(params[i])) for o in outcomes] for i in order])
+    fig, axes = new_figure(1, 1, figsize=(1.1 * len(outcomes) + 3.4, 0.26 * len(params) + 1.6))
+    ax = axes[0, 0]
+    image = ax.imshow(values, aspect="auto", cmap="Blues", norm=Normalize(0, max(1e-12, float(np.nanmax(values)))))
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if np.isfinite(values[i, j]):
+                color = "white" if values[i, j] > 0.6 * np.nanmax(values) else "0.1"
+                ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=6.5, color=color)
+            if within[i, j]:
+                ax.plot(j + 0.36, i - 0.28, marker="o", ms=2.2, color="0.5")
+    ax.set_xticks(range(len(outcomes)), [quantity(o).label for o in outcomes], rotation=25, ha="right")
+    ax.set_yticks(range(len(params)), [_short(params[i]) for i in order])
+    ax.grid(False)
+    label = "μ* / largest μ* of the outcome" if main == "mu_star" else "total index ST"
+    fig.colorbar(image, ax=ax, shrink=0.6, label=label)
+    suptitle(
+        fig,
+        f"{result['name']}: which parameters drive which outcome",
+        f"{_study_note(result)}; a grey dot: within replication noise",
     )
     return fig

@@ -2,8 +2,12 @@
 runs are executed (:mod:`sim.experiments.batch`).
 
 A spec names a base scenario, then cases (named scenario files or override sets) and/or a grid
-(scenario key path -> list of values, full factorial), a number of replications and a root seed.
+(scenario key path -> list of values, full factorial), or a sample (key path -> range, drawn by
+SALib's samplers, :mod:`sim.experiments.sampling`), a number of replications and a root seed.
 Every design point is validated as a scenario before anything runs.
+
+A sampled design may repeat points (Morris trajectories and Saltelli's matrices do): design
+points with the same inputs share their runs, and every design row still gets its outcome row.
 
 Seeds: replication ``k`` of every case and design point runs with the seed of
 ``SeedSequence(root, spawn_key=(k,))`` — common random numbers across cases, so differences
@@ -15,17 +19,32 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import math
 import os
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import MISSING, InputError
+from sim.experiments.labels import factor_label
+from sim.experiments.sampling import (
+    FAST_INTERFERENCE,
+    METHODS,
+    MORRIS_LEVELS,
+    SENSITIVITY_METHODS,
+    SampledParameter,
+    SampleOptions,
+    design_rows,
+    row_values,
+    sample_matrix,
+)
 from sim.outputs.provenance import run_id
 from sim.outputs.summary import OUTCOMES
 from sim.scenario.loading import (
@@ -36,7 +55,8 @@ from sim.scenario.loading import (
     translate,
     validate_scenario,
 )
-from sim.scenario.schema import NAME_MAX, NAME_PATTERN, Scenario, name_not_only_dots, submodel
+from sim.scenario.ranges import bounds, numeric_kind, parameter_range
+from sim.scenario.schema import NAME_MAX, NAME_PATTERN, Scenario, located, name_not_only_dots, submodel
 from sim.scenario.shipped import locate
 from sim.scenario.yaml_input import read_yaml
 
@@ -61,8 +81,49 @@ class CaseSpec(BaseModel):
         return {"scenario": value} if isinstance(value, str) else value
 
 
+class SampleSpec(BaseModel):
+    """A sampled design: which sampler, how many samples, and the range of each sampled key path.
+
+    ``parameters`` maps a scenario key path to ``plausible`` (the schema's plausible range; for a
+    switch or a categorical key, all its values), ``[low, high]``, or ``{levels: [a, b, ...]}``.
+    ``samples`` is N: Latin hypercube points, Sobol' base samples (a power of 2), Morris
+    trajectories, or FAST samples per parameter. ``seed`` defaults to the spec's.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    method: Literal["lhs", "sobol", "morris", "fast"]
+    samples: int = Field(ge=2, le=1_000_000)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    levels: int | None = Field(None, ge=2, le=100, description="Morris: grid levels (even).")
+    optimal_trajectories: int | None = Field(
+        None, ge=2, le=1000, description="Morris: keep this many of the most spread trajectories (Campolongo 2007)."
+    )
+    second_order: bool | None = Field(None, description="Sobol: also sample for second-order indices (S2).")
+    interference: int | None = Field(None, ge=1, le=100, description="FAST: interference factor M.")
+    parameters: dict[str, Any] = Field(min_length=1)
+
+    def options(self, spec_seed: int) -> SampleOptions:
+        """The sampler's settings, with the defaults of the options the spec leaves out."""
+        return SampleOptions(
+            method=self.method,
+            samples=self.samples,
+            seed=spec_seed if self.seed is None else self.seed,
+            levels=MORRIS_LEVELS if self.levels is None else self.levels,
+            optimal_trajectories=self.optimal_trajectories,
+            second_order=True if self.second_order is None else self.second_order,
+            interference=FAST_INTERFERENCE if self.interference is None else self.interference,
+        )
+
+
+assert typing.get_args(SampleSpec.model_fields["method"].annotation) == METHODS
+
+#: the options each sampler takes besides method, samples, seed and parameters
+METHOD_OPTIONS = {"levels": "morris", "optimal_trajectories": "morris", "second_order": "sobol", "interference": "fast"}
+
+
 class ExperimentSpec(BaseModel):
-    """An experiment: base scenario x cases x grid x replications.
+    """An experiment: base scenario x cases x grid (or a sample) x replications.
 
     Types are strict as in scenario files: ``replications: '10'`` or ``10.0`` is refused.
     """
@@ -79,6 +140,7 @@ class ExperimentSpec(BaseModel):
     steps: int | None = Field(None, ge=1, le=5200)
     outcomes: list[str] = Field(default_factory=lambda: list(OUTCOMES))
     timeseries: bool | list[str] = False
+    sample: SampleSpec | None = None
 
     @field_validator("name")
     @classmethod
@@ -108,6 +170,14 @@ class ExperimentSpec(BaseModel):
             raise ValueError("each time-series column may be listed once")
         return value
 
+    @model_validator(mode="after")
+    def _sample_alone(self) -> ExperimentSpec:
+        """A sample varies the base scenario on its own: with a grid or cases its rows would be ambiguous."""
+        if self.sample is not None and (self.grid or self.cases):
+            other = "grid" if self.grid else "cases"
+            raise located("sample", MISSING, f"a spec has a grid and/or cases, or a sample; not a sample and {other}")
+        return self
+
     @field_validator("grid")
     @classmethod
     def _non_empty_levels(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -130,26 +200,98 @@ class RunTask:
 
 
 @dataclass
+class SampledDesign:
+    """The sample behind a sampled experiment: the sampler's settings, the parameters and the design matrix."""
+
+    options: SampleOptions
+    parameters: list[SampledParameter]
+    matrix: np.ndarray
+    base_scenario: dict[str, Any] = field(repr=False)
+
+    def record(self) -> dict[str, Any]:
+        """What the manifest keeps of the design (the matrix itself goes to ``design.parquet``)."""
+        return {
+            "method": self.options.method,
+            "samples": self.options.samples,
+            "seed": self.options.seed,
+            "options": _method_options(self.options),
+            "rows": len(self.matrix),
+            "parameters": {p.name: p.describe() for p in self.parameters},
+        }
+
+
+def _method_options(options: SampleOptions) -> dict[str, Any]:
+    if options.method == "morris":
+        return {"levels": options.levels, "optimal_trajectories": options.optimal_trajectories}
+    if options.method == "sobol":
+        return {"second_order": options.second_order}
+    if options.method == "fast":
+        return {"interference": options.interference}
+    return {}
+
+
+@dataclass
 class Experiment:
-    """A validated spec with its design points expanded."""
+    """A validated spec with its design points expanded (one per design row of a sampled design)."""
 
     spec: ExperimentSpec
     source: str
     points: list[tuple[str, dict[str, Any], dict[str, Any]]]  # (case, factors, resolved scenario)
+    design: SampledDesign | None = None
+    _runs_cache: dict[int, list[tuple[int, int, int, str]]] = field(default_factory=dict, repr=False)
 
     @property
     def factor_names(self) -> list[str]:
+        if self.design is not None:
+            return [p.name for p in self.design.parameters]
         return list(self.spec.grid)
 
-    def tasks(self, replications: int | None = None) -> list[RunTask]:
-        """Every run: each design point x each replication, with common random numbers."""
+    def _runs(self, replications: int | None) -> list[tuple[int, int, int, str]]:
+        """(design point, replication, seed, run id) of every design row; twins of a sample share run ids."""
         reps = self.spec.replications if replications is None else replications
-        seeds = replication_seeds(self.spec.seed, reps)
+        if reps not in self._runs_cache:
+            seeds = replication_seeds(self.spec.seed, reps)
+            first: dict[str, int] = {}
+            ids: dict[tuple[int, int], str] = {}
+            out = []
+            for i, (_, _, scenario) in enumerate(self.points):
+                same = first.setdefault(run_id(scenario, 0), i) if self.design is not None else i
+                for k, seed in enumerate(seeds):
+                    if (same, k) not in ids:
+                        ids[(same, k)] = run_id(dict(scenario, seed=seed), seed)
+                    out.append((i, k, seed, ids[(same, k)]))
+            self._runs_cache[reps] = out
+        return self._runs_cache[reps]
+
+    def tasks(self, replications: int | None = None) -> list[RunTask]:
+        """Every distinct run: each design point x each replication, with common random numbers.
+
+        Design points with the same inputs (a sampled design's repeats) share one run per replication.
+        """
+        out, seen = [], set()
+        for i, k, seed, rid in self._runs(replications):
+            if rid in seen:
+                continue
+            seen.add(rid)
+            case, factors, scenario = self.points[i]
+            out.append(RunTask(rid, case, factors, k, seed, dict(scenario, seed=seed)))
+        return out
+
+    def rows(self, replications: int | None = None) -> list[dict[str, Any]]:
+        """The design columns of ``runs.parquet``: one row per design row and replication.
+
+        A sampled design's rows carry their ``design_row`` (0-based, the sampler's order) and the
+        value of each sampled parameter; rows with the same inputs name the same run.
+        """
         out = []
-        for case, factors, scenario in self.points:
-            for k, seed in enumerate(seeds):
-                resolved = dict(scenario, seed=seed)
-                out.append(RunTask(run_id(resolved, seed), case, factors, k, seed, resolved))
+        for i, k, seed, rid in self._runs(replications):
+            case, factors, _ = self.points[i]
+            row: dict[str, Any] = {"run_id": rid}
+            if self.design is not None:
+                row["design_row"] = i
+            row.update({"case": case, **{n: factor_label(v) for n, v in factors.items()}})
+            row.update({"replication": k, "seed": seed})
+            out.append(row)
         return out
 
 
@@ -166,12 +308,14 @@ def load_experiment(
     *,
     max_runs: int | None = MAX_RUNS,
     on_count: Callable[[int], None] | None = None,
+    replications: int | None = None,
 ) -> Experiment:
     """Read and validate a spec, and validate every design point as a scenario.
 
     ``path`` may be the bare name of a shipped spec. The runs are counted before any design
-    point is built: above ``max_runs`` (None: no limit) the spec is refused, and ``on_count``
-    hears the count before the (possibly long) expansion starts.
+    point is built (with ``replications`` instead of the spec's, if given): above ``max_runs``
+    (None: no limit) the spec is refused, and ``on_count`` hears the count before the
+    (possibly long) expansion starts.
     """
     path = locate(path, "experiments")
     src = str(path)
@@ -186,7 +330,8 @@ def load_experiment(
         spec = ExperimentSpec.model_validate(raw)
     except ValidationError as exc:
         raise translate(exc, ExperimentSpec, src) from None
-    runs, breakdown = design_size(spec)
+    check_sample(spec, src)
+    runs, breakdown = design_size(spec, replications)
     if max_runs is not None and runs > max_runs:
         raise InputError(
             src, None, MISSING, f"{runs:,} runs ({breakdown}); a design above {max_runs:,} runs needs --yes"
@@ -199,19 +344,68 @@ def load_experiment(
 def design_size(spec: ExperimentSpec, replications: int | None = None) -> tuple[int, str]:
     """The number of runs of a spec, counted without building anything, and how it comes about."""
     reps = spec.replications if replications is None else replications
+    replicated = f"{reps} replication{'s' * (reps != 1)}"
+    if spec.sample is not None:
+        options = spec.sample.options(spec.seed)
+        rows = design_rows(options, len(spec.sample.parameters))
+        return rows * reps, f"{rows:,} {options.method} design rows x {replicated}"
     cases = max(1, len(spec.cases))
     levels = [len(v) for v in spec.grid.values()]
     points = math.prod(levels)
     parts = []
     if levels:
         parts.append(f"{' x '.join(map(str, levels))} grid points")
-    parts += [f"{cases} case{'s' * (cases != 1)}", f"{reps} replication{'s' * (reps != 1)}"]
+    parts += [f"{cases} case{'s' * (cases != 1)}", replicated]
     return cases * points * reps, " x ".join(parts)
 
 
 def build_experiment(spec: ExperimentSpec, base_dir: Path, source: str) -> Experiment:
     """Expand and validate a spec whose scenario paths are relative to ``base_dir``."""
+    if spec.sample is not None:
+        check_sample(spec, source)
+        points, design = _sampled_points(spec, base_dir, source)
+        return Experiment(spec, source, points, design)
     return Experiment(spec, source, _design_points(spec, base_dir, source))
+
+
+def check_sample(spec: ExperimentSpec, src: str) -> None:
+    """The sampler's settings fit its method (checked before the design is counted or built)."""
+    sample = spec.sample
+    if sample is None:
+        return
+    for option, method in METHOD_OPTIONS.items():
+        value = getattr(sample, option)
+        if value is not None and sample.method != method:
+            raise InputError(src, f"sample.{option}", value, f"an option of method {method}, not {sample.method}")
+    k = len(sample.parameters)
+    if sample.method in SENSITIVITY_METHODS and k < 2:
+        raise InputError(
+            src, "sample.parameters", list(sample.parameters), f"{sample.method} compares parameters: give at least 2"
+        )
+    n = sample.samples
+    if sample.method == "sobol" and n & (n - 1):
+        raise InputError(
+            src,
+            "sample.samples",
+            n,
+            "allowed for sobol: a power of 2 (e.g. 64, 128), which keeps Sobol' points balanced",
+        )
+    if sample.method == "morris":
+        levels = sample.levels or MORRIS_LEVELS
+        if levels % 2:
+            raise InputError(src, "sample.levels", levels, "allowed: an even number of levels (Morris 1991), e.g. 4")
+        r = sample.optimal_trajectories
+        if r is not None and r >= n:
+            raise InputError(
+                src,
+                "sample.optimal_trajectories",
+                r,
+                f"allowed: fewer than the pool of samples ({n}) it is chosen from",
+            )
+    if sample.method == "fast":
+        m = sample.interference or FAST_INTERFERENCE
+        if n <= 4 * m * m:
+            raise InputError(src, "sample.samples", n, f"allowed for fast: more than 4 x interference² = {4 * m * m}")
 
 
 def expand_factor(pattern: str, source: str) -> list[str]:
@@ -335,3 +529,121 @@ def _refuse_twins(points: list[tuple[str, dict[str, Any], dict[str, Any]]], src:
             field = "cases" if case != other_case else "grid"
             raise InputError(src, field, MISSING, f"{here} has the same inputs as {where} (only labels differ)")
         seen[key] = (case, factors)
+
+
+# ----------------------------------------------------------------------------- sampled designs
+
+
+def _sampled_points(
+    spec: ExperimentSpec, base_dir: Path, src: str
+) -> tuple[list[tuple[str, dict[str, Any], dict[str, Any]]], SampledDesign]:
+    """Sample the design, map each row onto scenario values and validate every distinct point."""
+    assert spec.sample is not None
+    base_path = scenario_reference(spec.scenario, base_dir, src, "scenario")
+    try:
+        raw = read_raw_scenario(base_path, (), echo=False)
+    except InputError as exc:
+        raise InputError(src, "scenario", spec.scenario, f"cannot read base scenario ({exc})") from None
+    if spec.steps is not None:
+        raw["steps"] = spec.steps
+    label = f"{src}: scenario {spec.scenario}"
+    base = validate_scenario(raw, label)
+    parameters = [_sampled_parameter(key, given, raw, base, spec, src) for key, given in spec.sample.parameters.items()]
+    options = spec.sample.options(spec.seed)
+    matrix = sample_matrix(parameters, options)
+    validated: dict[str, dict[str, Any]] = {}
+    points = []
+    for i, values in enumerate(row_values(parameters, matrix)):
+        key = repr(sorted(values.items()))
+        if key not in validated:
+            validated[key] = _sampled_scenario(raw, values, label, src, f" (design row {i})")
+        points.append(("base", values, validated[key]))
+    design = SampledDesign(options, parameters, matrix, base.model_dump(mode="json"))
+    return points, design
+
+
+def _sampled_scenario(raw: dict[str, Any], values: dict[str, Any], label: str, src: str, where: str) -> dict[str, Any]:
+    """The base scenario with the sampled values set, validated; a refusal names the sampled key at fault."""
+    scenario = copy.deepcopy(raw)
+    for name, value in values.items():
+        set_override(scenario, name, value, source=f"{src}: sample.parameters.{name}")
+    try:
+        return validate_scenario(scenario, label).model_dump(mode="json")
+    except InputError as exc:
+        field = exc.field or ""
+        name = next((n for n in values if _overlap(field, n)), None)
+        if name is None:
+            raise
+        value = values[name] if field != name else exc.value
+        raise InputError(src, f"sample.parameters.{name}", value, f"{exc.allowed}{where}") from None
+
+
+def _sampled_parameter(
+    key: str, given: Any, raw: dict[str, Any], base: Scenario, spec: ExperimentSpec, src: str
+) -> SampledParameter:
+    """A sampled key path and its range: ``plausible``, ``[low, high]`` or ``{levels: [...]}``."""
+    field = f"sample.parameters.{key}"
+    if "*" in key.split("."):
+        raise InputError(src, field, given, "one key path per sampled parameter ('*' is for grids)")
+    if key in NOT_FACTORS or (key == "steps" and spec.steps is not None):
+        why = "set by the spec's own 'steps'" if key == "steps" else "a label or the seed, not an input"
+        raise InputError(src, field, given, f"cannot be sampled ({why})")
+    info = check_path(key.split("."), f"{src}: sample.parameters")
+    if submodel(info) is not None:
+        keys = ", ".join(submodel(info).model_fields)  # type: ignore[union-attr]
+        raise InputError(src, field, given, f"a section, not a value; sample one of its keys: {keys}")
+    kind = numeric_kind(info)
+    choices = _choices(info)
+    shape = "allowed: plausible, [low, high] or {levels: [a, b, ...]}"
+    if isinstance(given, dict):
+        if set(given) != {"levels"} or not isinstance(given["levels"], list):
+            raise InputError(src, field, given, shape)
+        levels = given["levels"]
+        if len(levels) < 2 or len({json.dumps(v, sort_keys=True) for v in levels}) != len(levels):
+            raise InputError(src, field, levels, "allowed: at least 2 different levels")
+        for level in levels:  # every level valid on its own, before any design row is built
+            _sampled_scenario(raw, {key: level}, f"{src}: scenario {spec.scenario}", src, "")
+        return SampledParameter(key, "levels", levels=tuple(levels))
+    if given == "plausible":
+        if choices is not None:
+            return SampledParameter(key, "levels", levels=choices)
+        if kind is None:
+            raise InputError(src, field, given, "has no plausible range (not a number); give {levels: [a, b, ...]}")
+        low, high = parameter_range(key, base, f"{src}: {field}").plausible
+        if not low < high:
+            raise InputError(src, field, given, f"its plausible range here is [{low:g}, {high:g}]; give [low, high]")
+        return SampledParameter(key, kind, low, high)
+    if choices == (False, True):
+        if not (isinstance(given, list) and [type(v) for v in given] == [bool, bool] and given == [False, True]):
+            raise InputError(src, field, given, "a switch: allowed: plausible or [false, true] (on from 0.5)")
+        return SampledParameter(key, "levels", levels=choices)
+    if not (isinstance(given, list) and len(given) == 2 and all(_is_number(v) for v in given)):
+        raise InputError(src, field, given, shape)
+    if kind is None:
+        raise InputError(src, field, given, "not a number; give its levels: {levels: [a, b, ...]}")
+    low, high = given
+    if not low < high:
+        raise InputError(src, field, given, "the low end must be below the high end")
+    if kind == "int" and not all(isinstance(v, int) for v in given):
+        raise InputError(src, field, given, "a whole-number setting: give whole numbers [low, high]")
+    allowed = bounds(info)
+    if not (allowed.allows(low) and allowed.allows(high)):
+        raise InputError(src, field, given, f"outside the allowed range {allowed.text()}")
+    return SampledParameter(key, kind, float(low) if kind == "float" else low, float(high) if kind == "float" else high)
+
+
+def _choices(info: Any) -> tuple[Any, ...] | None:
+    """The values of a switch (false, true) or of a categorical key (e.g. a leader style); None for others."""
+    ann = info.annotation
+    args = [a for a in typing.get_args(ann) if a is not type(None)] if isinstance(ann, types.UnionType) else [ann]
+    if len(args) != 1:
+        return None
+    if args[0] is bool:
+        return (False, True)
+    if typing.get_origin(args[0]) is Literal:
+        return tuple(typing.get_args(args[0]))
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -8,20 +8,60 @@ of them under ``parameters:``; the ODD parameter table is generated from these d
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
-def param(default: Any, unit: str, source: str, description: str, *, assumption: bool = False, **bounds: Any) -> Any:
-    """A pydantic field that carries its unit and its source for the parameter table.
+@dataclass(frozen=True)
+class Relative:
+    """A plausible range that follows the value a scenario gives, for fields whose default differs per instance.
+
+    A unit's headcount or a channel's load has one declaration but a different value in each unit or
+    channel, so its believable range is stated around that value: from ``value * factor[0] - spread``
+    to ``value * factor[1] + spread``, cut to the field's bounds (:mod:`sim.scenario.ranges` resolves it).
+    """
+
+    factor: tuple[float, float] = (1.0, 1.0)
+    spread: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """The form kept in the field's ``json_schema_extra`` (plain JSON, as pydantic's schema needs)."""
+        return {"factor": list(self.factor), "spread": self.spread}
+
+
+def plausible_extra(plausible: tuple[float, float] | Relative) -> dict[str, Any]:
+    """``json_schema_extra`` entry of a plausible range: ``[low, high]`` or a :class:`Relative` rule."""
+    if isinstance(plausible, Relative):
+        return {"plausible": plausible.as_json()}
+    low, high = plausible
+    return {"plausible": [low, high]}
+
+
+def param(
+    default: Any,
+    unit: str,
+    source: str,
+    description: str,
+    *,
+    assumption: bool = False,
+    plausible: tuple[float, float] | Relative | None = None,
+    **bounds: Any,
+) -> Any:
+    """A pydantic field that carries its unit, its source and its plausible range for the parameter table.
 
     ``assumption=True`` marks a value that no seed section or published source gives: ``source``
     then says why the value was chosen, and the parameter table labels it as an assumption.
+    ``plausible`` is the range of values that are believable, next to the bounds (``ge``, ``le``, ...)
+    that say what is allowed: for a sourced value the spread the literature reports, for an
+    assumption a wider one. Sensitivity analysis, calibration and sliders draw from it.
     """
     extra: dict[str, Any] = {"unit": unit, "source": source}
     if assumption:
         extra["assumption"] = True
+    if plausible is not None:
+        extra.update(plausible_extra(plausible))
     return Field(default, description=description, json_schema_extra=extra, **bounds)
 
 
@@ -69,6 +109,7 @@ class EngagementParameters(Strict):
         "Share of the gap to the resource-demand equilibrium closed each week.",
         ge=0,
         le=1,
+        plausible=(0.04, 0.16),
     )
     disposition_mean: float = param(
         0.55,
@@ -77,9 +118,16 @@ class EngagementParameters(Strict):
         "Mean of the individual engagement disposition that a new hire brings.",
         ge=0,
         le=1,
+        plausible=(0.45, 0.65),
     )
     disposition_sd: float = param(
-        0.12, "0..1", "Calibrated spread across employees.", "Spread of the disposition.", ge=0, le=0.5
+        0.12,
+        "0..1",
+        "Calibrated spread across employees.",
+        "Spread of the disposition.",
+        ge=0,
+        le=0.5,
+        plausible=(0.06, 0.2),
     )
     leader_support_weight: float = param(
         0.22,
@@ -88,6 +136,7 @@ class EngagementParameters(Strict):
         "How much the leader's support (a job resource) lifts the equilibrium.",
         ge=0,
         le=1,
+        plausible=(0.12, 0.32),
     )
     recognition_weight: float = param(
         0.12,
@@ -96,6 +145,7 @@ class EngagementParameters(Strict):
         "How much recognition lifts the equilibrium.",
         ge=0,
         le=1,
+        plausible=(0.06, 0.2),
     )
     climate_weight: float = param(
         0.10,
@@ -106,6 +156,7 @@ class EngagementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.0, 0.2),
     )
     information_care_weight: float = param(
         0.06,
@@ -117,6 +168,7 @@ class EngagementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.0, 0.12),
     )
     cx_incentive_weight: float = param(
         0.10,
@@ -128,6 +180,7 @@ class EngagementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.02, 0.2),
     )
     peer_weight: float = param(
         0.20,
@@ -136,6 +189,7 @@ class EngagementParameters(Strict):
         "Pull toward collaborators' mean engagement.",
         ge=0,
         le=1,
+        plausible=(0.1, 0.3),
     )
     customer_weight: float = param(
         0.15,
@@ -144,6 +198,7 @@ class EngagementParameters(Strict):
         "Lift from the satisfaction of the accounts an employee serves (centred on `customer_reference`).",
         ge=0,
         le=1,
+        plausible=(0.05, 0.25),
     )
     overload_weight: float = param(
         0.35,
@@ -152,6 +207,7 @@ class EngagementParameters(Strict):
         "Drop per unit of smoothed utilisation above capacity.",
         ge=0,
         le=2,
+        plausible=(0.2, 0.5),
     )
     complaint_weight: float = param(
         0.04,
@@ -160,9 +216,16 @@ class EngagementParameters(Strict):
         "Drop per unresolved complaint the employee is answerable for.",
         ge=0,
         le=1,
+        plausible=(0.02, 0.08),
     )
     noise_sd: float = param(
-        0.015, "engagement/week", "Calibrated week-to-week fluctuation.", "Weekly noise.", ge=0, le=0.2
+        0.015,
+        "engagement/week",
+        "Calibrated week-to-week fluctuation.",
+        "Weekly noise.",
+        ge=0,
+        le=0.2,
+        plausible=(0.005, 0.03),
     )
     workload_memory: float = param(
         0.15,
@@ -171,6 +234,7 @@ class EngagementParameters(Strict):
         "Smoothing rate of perceived utilisation.",
         ge=0,
         le=1,
+        plausible=(0.08, 0.3),
     )
     leader_trait_reference: float = param(
         0.5,
@@ -180,6 +244,7 @@ class EngagementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.4, 0.6),
     )
     peer_reference: float = param(
         0.5,
@@ -191,6 +256,7 @@ class EngagementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.4, 0.6),
     )
     customer_reference: float = param(
         0.7,
@@ -202,6 +268,7 @@ class EngagementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.6, 0.8),
     )
     settling_rounds: int = param(
         3,
@@ -212,6 +279,7 @@ class EngagementParameters(Strict):
         assumption=True,
         ge=0,
         le=100,
+        plausible=(1, 6),
     )
 
 
@@ -225,6 +293,7 @@ class StaffingParameters(Strict):
         "Weekly quit hazard of an employee at `quit_reference_engagement`.",
         ge=0,
         le=0.2,
+        plausible=(0.0016, 0.0032),
     )
     quit_engagement_sensitivity: float = param(
         3.0,
@@ -233,6 +302,7 @@ class StaffingParameters(Strict):
         "Quit hazard multiplies by exp(s * (quit_reference_engagement - engagement)).",
         ge=0,
         le=10,
+        plausible=(1.5, 4.5),
     )
     quit_overload_sensitivity: float = param(
         2.5,
@@ -247,6 +317,7 @@ class StaffingParameters(Strict):
         assumption=True,
         ge=0,
         le=20,
+        plausible=(1.0, 5.0),
     )
     hiring_delay_weeks: float = param(
         8.0,
@@ -255,6 +326,7 @@ class StaffingParameters(Strict):
         "Mean vacancy duration (geometric).",
         ge=0,
         le=104,
+        plausible=(5.0, 12.0),
     )
     quit_reference_engagement: float = param(
         0.5,
@@ -264,12 +336,19 @@ class StaffingParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.4, 0.6),
     )
     new_hire_skill: float = param(
-        0.35, "0..1", "Calibrated: a new hire knows the trade, not our services.", "Skill at hire.", ge=0, le=1
+        0.35,
+        "0..1",
+        "Calibrated: a new hire knows the trade, not our services.",
+        "Skill at hire.",
+        ge=0,
+        le=1,
+        plausible=(0.25, 0.45),
     )
     experienced_skill_mean: float = param(
-        0.6, "0..1", "Calibrated.", "Mean skill of the initial workforce.", ge=0, le=1
+        0.6, "0..1", "Calibrated.", "Mean skill of the initial workforce.", ge=0, le=1, plausible=(0.5, 0.7)
     )
     experienced_skill_sd: float = param(
         0.1,
@@ -278,6 +357,7 @@ class StaffingParameters(Strict):
         "Spread of the initial workforce's skill (clipped to `experienced_skill_min`-`experienced_skill_max`).",
         ge=0,
         le=0.5,
+        plausible=(0.05, 0.15),
     )
     experienced_skill_min: float = param(
         0.05,
@@ -287,6 +367,7 @@ class StaffingParameters(Strict):
         assumption=True,
         ge=0,
         le=0.5,
+        plausible=(0.0, 0.15),
     )
     experienced_skill_max: float = param(
         0.95,
@@ -296,6 +377,7 @@ class StaffingParameters(Strict):
         assumption=True,
         ge=0.5,
         le=1,
+        plausible=(0.85, 1.0),
     )
     initial_tenure_max_weeks: int = param(
         259,
@@ -305,6 +387,7 @@ class StaffingParameters(Strict):
         assumption=True,
         ge=0,
         le=5200,
+        plausible=(156, 520),
     )
     orientation_mean: float = param(
         0.55,
@@ -313,9 +396,16 @@ class StaffingParameters(Strict):
         "Mean service orientation of a hire recruited the usual way.",
         ge=0,
         le=1,
+        plausible=(0.45, 0.65),
     )
     orientation_sd: float = param(
-        0.15, "0..1", "Calibrated.", "Spread of service orientation between people.", ge=0, le=0.5
+        0.15,
+        "0..1",
+        "Calibrated.",
+        "Spread of service orientation between people.",
+        ge=0,
+        le=0.5,
+        plausible=(0.08, 0.22),
     )
     learning_rate: float = param(
         0.01,
@@ -324,9 +414,16 @@ class StaffingParameters(Strict):
         "Share of the gap to the skill ceiling closed per week of work.",
         ge=0,
         le=1,
+        plausible=(0.005, 0.02),
     )
     skill_ceiling: float = param(
-        0.7, "0..1", "Calibrated: what experience alone teaches.", "Skill reached without training.", ge=0, le=1
+        0.7,
+        "0..1",
+        "Calibrated: what experience alone teaches.",
+        "Skill reached without training.",
+        ge=0,
+        le=1,
+        plausible=(0.6, 0.8),
     )
 
 
@@ -340,9 +437,16 @@ class TrainingParameters(Strict):
         "Skill ceiling of a licensed employee.",
         ge=0,
         le=1,
+        plausible=(0.8, 0.95),
     )
     licence_weeks: float = param(
-        12.0, "weeks", "Calibrated length of a certification programme.", "Time to earn the licence.", ge=1, le=104
+        12.0,
+        "weeks",
+        "Calibrated length of a certification programme.",
+        "Time to earn the licence.",
+        ge=1,
+        le=104,
+        plausible=(6.0, 26.0),
     )
     training_time_share: float = param(
         0.1,
@@ -351,6 +455,7 @@ class TrainingParameters(Strict):
         "Capacity given up while an employee trains (below 1: a trainee still serves some customers).",
         ge=0,
         le=0.9,
+        plausible=(0.05, 0.2),
     )
     attitude_shift: float = param(
         0.15,
@@ -359,6 +464,7 @@ class TrainingParameters(Strict):
         "Rise of new hires' service orientation when recruiting for attitude.",
         ge=0,
         le=1,
+        plausible=(0.05, 0.25),
     )
     attitude_disposition_share: float = param(
         0.5,
@@ -369,6 +475,7 @@ class TrainingParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.2, 0.8),
     )
 
 
@@ -382,6 +489,7 @@ class ServiceParameters(Strict):
         "Quality with every driver at zero.",
         ge=0,
         le=1,
+        plausible=(0.475, 0.535),
     )
     perception_noise_sd: float = param(
         0.08,
@@ -390,6 +498,7 @@ class ServiceParameters(Strict):
         "Spread of perceived quality around the delivered quality.",
         ge=0,
         le=1,
+        plausible=(0.04, 0.12),
     )
     engagement_weight: float = param(
         0.22,
@@ -398,9 +507,16 @@ class ServiceParameters(Strict):
         "Quality gained per unit of the server's engagement.",
         ge=0,
         le=1,
+        plausible=(0.18, 0.26),
     )
     skill_weight: float = param(
-        0.2, "quality per unit", "Seed 003: know-how and education.", "Quality per unit of skill.", ge=0, le=1
+        0.2,
+        "quality per unit",
+        "Seed 003: know-how and education.",
+        "Quality per unit of skill.",
+        ge=0,
+        le=1,
+        plausible=(0.155, 0.245),
     )
     orientation_weight: float = param(
         0.12,
@@ -409,6 +525,7 @@ class ServiceParameters(Strict):
         "Quality per unit of service orientation.",
         ge=0,
         le=1,
+        plausible=(0.07, 0.17),
     )
     richness_weight: float = param(
         0.14,
@@ -417,6 +534,7 @@ class ServiceParameters(Strict):
         "Quality per unit of channel richness.",
         ge=0,
         le=1,
+        plausible=(0.095, 0.185),
     )
     slow_response_penalty: float = param(
         0.05,
@@ -425,6 +543,7 @@ class ServiceParameters(Strict):
         "Quality lost per week the customer waits for an answer (longer when overloaded).",
         ge=0,
         le=1,
+        plausible=(0.02, 0.1),
     )
     overload_penalty: float = param(
         0.2,
@@ -433,6 +552,7 @@ class ServiceParameters(Strict):
         "Quality lost per unit of work actually done above capacity (the overtime left after corners are cut).",
         ge=0,
         le=1,
+        plausible=(0.1, 0.3),
     )
     corner_cutting: float = param(
         0.5,
@@ -445,6 +565,7 @@ class ServiceParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.25, 0.75),
     )
     time_shortfall_penalty: float = param(
         0.4,
@@ -457,6 +578,7 @@ class ServiceParameters(Strict):
         assumption=True,
         ge=0,
         le=2,
+        plausible=(0.2, 0.8),
     )
     standard_erosion_weeks: float = param(
         2.0,
@@ -467,6 +589,7 @@ class ServiceParameters(Strict):
         assumption=True,
         ge=1,
         le=520,
+        plausible=(1.0, 8.0),
     )
     standard_recovery_weeks: float = param(
         52.0,
@@ -477,9 +600,16 @@ class ServiceParameters(Strict):
         assumption=True,
         ge=1,
         le=5200,
+        plausible=(26.0, 104.0),
     )
     base_failure_rate: float = param(
-        0.05, "per touchpoint", "Calibrated to a few % of interactions going wrong.", "Failure probability.", ge=0, le=1
+        0.05,
+        "per touchpoint",
+        "Calibrated to a few % of interactions going wrong.",
+        "Failure probability.",
+        ge=0,
+        le=1,
+        plausible=(0.03, 0.08),
     )
     overload_failure_gain: float = param(
         2.5,
@@ -488,9 +618,16 @@ class ServiceParameters(Strict):
         "Failure odds multiply by (1 + gain * (overtime + time shortfall)): work above capacity and corners cut.",
         ge=0,
         le=20,
+        plausible=(1.5, 4.0),
     )
     skill_failure_protection: float = param(
-        0.5, "share", "Calibrated.", "Share of failures a fully skilled employee avoids.", ge=0, le=1
+        0.5,
+        "share",
+        "Calibrated.",
+        "Share of failures a fully skilled employee avoids.",
+        ge=0,
+        le=1,
+        plausible=(0.3, 0.7),
     )
     failure_quality_loss: float = param(
         0.45,
@@ -499,6 +636,7 @@ class ServiceParameters(Strict):
         "Quality lost by an unrecovered failure.",
         ge=0,
         le=1,
+        plausible=(0.35, 0.55),
     )
     recovered_quality_loss: float = param(
         0.08,
@@ -507,6 +645,7 @@ class ServiceParameters(Strict):
         "Quality lost by a failure recovered on the spot.",
         ge=0,
         le=1,
+        plausible=(0.04, 0.12),
     )
     recovery_paradox_bonus: float = param(
         0.05,
@@ -515,6 +654,7 @@ class ServiceParameters(Strict):
         "Extra quality of a recovery when it is the account's first recent failure.",
         ge=0,
         le=0.2,
+        plausible=(0.0, 0.08),
     )
     first_failure_window_weeks: int = param(
         13,
@@ -523,9 +663,16 @@ class ServiceParameters(Strict):
         "A failure counts as the account's first when it had none in this many weeks.",
         ge=1,
         le=520,
+        plausible=(8, 26),
     )
     base_recovery_rate: float = param(
-        0.25, "probability", "Calibrated.", "Chance a non-empowered employee fixes a failure on the spot.", ge=0, le=1
+        0.25,
+        "probability",
+        "Calibrated.",
+        "Chance a non-empowered employee fixes a failure on the spot.",
+        ge=0,
+        le=1,
+        plausible=(0.15, 0.35),
     )
     empowered_recovery_rate: float = param(
         0.55,
@@ -534,6 +681,7 @@ class ServiceParameters(Strict):
         "Added recovery chance of an empowered employee, scaled by engagement.",
         ge=0,
         le=1,
+        plausible=(0.4, 0.7),
     )
     complaint_resolution_rate: float = param(
         0.15,
@@ -542,6 +690,7 @@ class ServiceParameters(Strict):
         "Weekly chance an escalation is resolved.",
         ge=0,
         le=1,
+        plausible=(0.1, 0.25),
     )
     empowered_resolution_factor: float = param(
         1.5,
@@ -550,6 +699,7 @@ class ServiceParameters(Strict):
         "Multiplier on the complaint resolution rate when staff are empowered.",
         ge=1,
         le=10,
+        plausible=(1.2, 2.0),
     )
     resolution_boost: float = param(
         0.06,
@@ -558,6 +708,7 @@ class ServiceParameters(Strict):
         "Satisfaction regained when an escalated complaint is resolved.",
         ge=0,
         le=1,
+        plausible=(0.03, 0.09),
     )
     escalated_touchpoint_share: float = param(
         1.0,
@@ -569,6 +720,7 @@ class ServiceParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.5, 1.0),
     )
     escalation_resolution_rate: float = param(
         0.5,
@@ -581,6 +733,7 @@ class ServiceParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.3, 0.7),
     )
 
 
@@ -594,9 +747,16 @@ class SatisfactionParameters(Strict):
         "Weight of perceived quality itself in a touchpoint's satisfaction.",
         ge=0,
         le=1,
+        plausible=(0.4, 0.8),
     )
     disconfirmation_gain: float = param(
-        0.9, "satisfaction per unit gap", "Oliver 1980.", "Satisfaction moved per unit of disconfirmation.", ge=0, le=5
+        0.9,
+        "satisfaction per unit gap",
+        "Oliver 1980.",
+        "Satisfaction moved per unit of disconfirmation.",
+        ge=0,
+        le=5,
+        plausible=(0.6, 1.2),
     )
     negative_gap_weight: float = param(
         2.0,
@@ -605,6 +765,7 @@ class SatisfactionParameters(Strict):
         "Multiplier on a negative disconfirmation.",
         ge=1,
         le=10,
+        plausible=(1.5, 2.5),
     )
     memory: float = param(
         0.25,
@@ -613,6 +774,7 @@ class SatisfactionParameters(Strict):
         "Weight of this week's experience in cumulative satisfaction.",
         ge=0,
         le=1,
+        plausible=(0.15, 0.35),
     )
     expectation_adaptation: float = param(
         0.05,
@@ -621,6 +783,7 @@ class SatisfactionParameters(Strict):
         "Share of the gap between the week's mean perceived quality and the expectation closed per account-week.",
         ge=0,
         le=1,
+        plausible=(0.02, 0.1),
     )
     initial_satisfaction: float = param(
         0.78,
@@ -629,9 +792,16 @@ class SatisfactionParameters(Strict):
         "Mean satisfaction of existing accounts.",
         ge=0,
         le=1,
+        plausible=(0.74, 0.82),
     )
     initial_satisfaction_sd: float = param(
-        0.1, "0..1", "Calibrated.", "Spread of the existing accounts' satisfaction.", ge=0, le=0.5
+        0.1,
+        "0..1",
+        "Calibrated.",
+        "Spread of the existing accounts' satisfaction.",
+        ge=0,
+        le=0.5,
+        plausible=(0.06, 0.14),
     )
     prospect_satisfaction: float = param(
         0.7,
@@ -640,9 +810,16 @@ class SatisfactionParameters(Strict):
         "Mean satisfaction a new prospect starts with.",
         ge=0,
         le=1,
+        plausible=(0.65, 0.75),
     )
     prospect_satisfaction_sd: float = param(
-        0.08, "0..1", "Calibrated.", "Spread of new prospects' starting satisfaction.", ge=0, le=0.5
+        0.08,
+        "0..1",
+        "Calibrated.",
+        "Spread of new prospects' starting satisfaction.",
+        ge=0,
+        le=0.5,
+        plausible=(0.05, 0.12),
     )
 
 
@@ -650,10 +827,22 @@ class JourneyParameters(Strict):
     """Touchpoint rates and transitions between the four stages (seed 003)."""
 
     pre_purchase_touchpoints: float = param(
-        0.6, "per account-week", "Seed 003: wide multichannel marketing.", "Touchpoint rate of prospects.", ge=0, le=20
+        0.6,
+        "per account-week",
+        "Seed 003: wide multichannel marketing.",
+        "Touchpoint rate of prospects.",
+        ge=0,
+        le=20,
+        plausible=(0.4, 0.9),
     )
     purchase_touchpoints: float = param(
-        1.2, "per account-week", "Seed 003: meetings customise the offer.", "Touchpoint rate in purchase.", ge=0, le=20
+        1.2,
+        "per account-week",
+        "Seed 003: meetings customise the offer.",
+        "Touchpoint rate in purchase.",
+        ge=0,
+        le=20,
+        plausible=(0.8, 1.6),
     )
     delivery_touchpoints: float = param(
         1.5,
@@ -662,9 +851,16 @@ class JourneyParameters(Strict):
         "Touchpoint rate in delivery.",
         ge=0,
         le=20,
+        plausible=(1.0, 2.0),
     )
     maintenance_touchpoints: float = param(
-        0.35, "per account-week", "Seed 003: email tickets.", "Ticket rate in maintenance.", ge=0, le=20
+        0.35,
+        "per account-week",
+        "Seed 003: email tickets.",
+        "Ticket rate in maintenance.",
+        ge=0,
+        le=20,
+        plausible=(0.2, 0.5),
     )
     conversion_rate: float = param(
         0.06,
@@ -673,9 +869,16 @@ class JourneyParameters(Strict):
         "Weekly chance a prospect at `experience_reference` enters purchase at neutral reputation.",
         ge=0,
         le=1,
+        plausible=(0.04, 0.09),
     )
     conversion_satisfaction_slope: float = param(
-        4.0, "log-odds per unit", "Calibrated.", "How pre-purchase experience moves conversion.", ge=0, le=50
+        4.0,
+        "log-odds per unit",
+        "Calibrated.",
+        "How pre-purchase experience moves conversion.",
+        ge=0,
+        le=50,
+        plausible=(2.0, 6.0),
     )
     reputation_effect: float = param(
         2.0,
@@ -684,6 +887,7 @@ class JourneyParameters(Strict):
         "Reputation's pull on conversion.",
         ge=0,
         le=50,
+        plausible=(1.0, 3.0),
     )
     prospect_dropout: float = param(
         0.04,
@@ -692,12 +896,25 @@ class JourneyParameters(Strict):
         "Weekly chance a prospect leaves.",
         ge=0,
         le=1,
+        plausible=(0.025, 0.06),
     )
     close_rate: float = param(
-        0.12, "1/week", "Calibrated: about two months in purchase.", "Weekly chance a deal is decided.", ge=0, le=1
+        0.12,
+        "1/week",
+        "Calibrated: about two months in purchase.",
+        "Weekly chance a deal is decided.",
+        ge=0,
+        le=1,
+        plausible=(0.08, 0.18),
     )
     win_satisfaction_slope: float = param(
-        6.0, "log-odds per unit", "Calibrated.", "How the purchase experience moves the win rate.", ge=0, le=50
+        6.0,
+        "log-odds per unit",
+        "Calibrated.",
+        "How the purchase experience moves the win rate.",
+        ge=0,
+        le=50,
+        plausible=(3.0, 9.0),
     )
     win_rate: float = param(
         0.65,
@@ -706,6 +923,7 @@ class JourneyParameters(Strict):
         "Win chance at satisfaction `experience_reference`.",
         ge=0,
         le=1,
+        plausible=(0.5, 0.75),
     )
     price_win_sensitivity: float = param(
         2.0,
@@ -715,9 +933,16 @@ class JourneyParameters(Strict):
         assumption=True,
         ge=0,
         le=50,
+        plausible=(0.5, 4.0),
     )
     project_weeks: float = param(
-        16.0, "weeks", "Seed 003: mid-size projects, 1-3 people each.", "Mean delivery project length.", gt=0, le=260
+        16.0,
+        "weeks",
+        "Seed 003: mid-size projects, 1-3 people each.",
+        "Mean delivery project length.",
+        gt=0,
+        le=260,
+        plausible=(10.0, 26.0),
     )
     new_project_rate: float = param(
         0.012,
@@ -727,9 +952,10 @@ class JourneyParameters(Strict):
         "satisfaction).",
         ge=0,
         le=1,
+        plausible=(0.006, 0.02),
     )
     contract_weeks: int = param(
-        52, "weeks", "Annual B2B service contracts.", "Contract term until renewal.", gt=0, le=520
+        52, "weeks", "Annual B2B service contracts.", "Contract term until renewal.", gt=0, le=520, plausible=(26, 104)
     )
     contract_value_spread: float = param(
         0.3,
@@ -738,6 +964,7 @@ class JourneyParameters(Strict):
         "Contract value = segment value x LogNormal(0, spread).",
         ge=0,
         le=2,
+        plausible=(0.15, 0.5),
     )
     portfolio_headroom: float = param(
         1.15,
@@ -746,6 +973,7 @@ class JourneyParameters(Strict):
         "Target portfolio as a multiple of the unit's mean portfolio when assigning accounts.",
         ge=1,
         le=5,
+        plausible=(1.05, 1.3),
     )
     projects_per_delivery_employee: float = param(
         2.5,
@@ -754,6 +982,7 @@ class JourneyParameters(Strict):
         "Target number of projects per delivery employee when assigning work.",
         gt=0,
         le=100,
+        plausible=(2.0, 3.0),
     )
     experience_reference: float = param(
         0.75,
@@ -765,6 +994,7 @@ class JourneyParameters(Strict):
         assumption=True,
         gt=0,
         le=1,
+        plausible=(0.7, 0.8),
     )
     initial_account_age_max_weeks: int = param(
         259,
@@ -774,6 +1004,7 @@ class JourneyParameters(Strict):
         assumption=True,
         ge=1,
         le=5200,
+        plausible=(156, 520),
     )
     assignment_slices: int = param(
         4,
@@ -783,6 +1014,7 @@ class JourneyParameters(Strict):
         assumption=True,
         ge=1,
         le=1000,
+        plausible=(2, 8),
     )
     assignment_room_floor: float = param(
         1e-3,
@@ -792,6 +1024,7 @@ class JourneyParameters(Strict):
         assumption=True,
         gt=0,
         le=100,
+        plausible=(0.0001, 0.01),
     )
 
 
@@ -805,6 +1038,7 @@ class RenewalParameters(Strict):
         "Log-odds of churning at satisfaction 0.",
         ge=-20,
         le=20,
+        plausible=(5.0, 6.2),
     )
     churn_slope: float = param(
         10.0,
@@ -813,6 +1047,7 @@ class RenewalParameters(Strict):
         "Fall of the churn log-odds per unit of satisfaction.",
         ge=0,
         le=50,
+        plausible=(9.2, 10.8),
     )
     expansion_rate: float = param(
         0.25,
@@ -822,6 +1057,7 @@ class RenewalParameters(Strict):
         "`neutral_satisfaction`, negative below.",
         ge=0,
         le=2,
+        plausible=(0.15, 0.35),
     )
     neutral_satisfaction: float = param(
         0.5,
@@ -831,6 +1067,7 @@ class RenewalParameters(Strict):
         assumption=True,
         ge=0,
         lt=1,
+        plausible=(0.4, 0.6),
     )
     price_churn_sensitivity: float = param(
         2.0,
@@ -842,6 +1079,7 @@ class RenewalParameters(Strict):
         assumption=True,
         ge=0,
         le=50,
+        plausible=(0.5, 4.0),
     )
     min_value_factor: float = param(
         0.5,
@@ -851,6 +1089,7 @@ class RenewalParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.3, 0.7),
     )
     max_value_factor: float = param(
         2.0,
@@ -860,6 +1099,7 @@ class RenewalParameters(Strict):
         assumption=True,
         ge=1,
         le=10,
+        plausible=(1.5, 3.0),
     )
 
 
@@ -873,6 +1113,7 @@ class WordOfMouthParameters(Strict):
         "Reputation at which word of mouth neither helps nor hurts conversion or the imitation term of the market.",
         ge=-1,
         le=1,
+        plausible=(0.1, 0.3),
     )
     reputation_memory: float = param(
         0.05,
@@ -881,6 +1122,7 @@ class WordOfMouthParameters(Strict):
         "Smoothing of the promoter-detractor balance.",
         ge=0,
         le=1,
+        plausible=(0.02, 0.1),
     )
 
 
@@ -899,6 +1141,7 @@ class MarketParameters(Strict):
         "effort alone.",
         ge=0,
         le=10,
+        plausible=(0.01, 0.06),
     )
     imitation: float = param(
         0.38,
@@ -908,6 +1151,7 @@ class MarketParameters(Strict):
         "enters the pipeline through word of mouth (at reputation `word_of_mouth.reputation_reference`).",
         ge=0,
         le=10,
+        plausible=(0.2, 0.6),
     )
     reputation_effect: float = param(
         2.0,
@@ -919,6 +1163,7 @@ class MarketParameters(Strict):
         assumption=True,
         ge=0,
         le=50,
+        plausible=(0.5, 4.0),
     )
     return_weeks: int = param(
         52,
@@ -929,6 +1174,7 @@ class MarketParameters(Strict):
         assumption=True,
         ge=0,
         le=5200,
+        plausible=(26, 104),
     )
 
 
@@ -945,6 +1191,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=1,
         le=16,
+        plausible=(2, 8),
     )
     news_rate: float = param(
         0.12,
@@ -953,6 +1200,7 @@ class InformationParameters(Strict):
         "Weekly chance a customer tells whoever serves them now something new (a new fact).",
         ge=0,
         le=1,
+        plausible=(0.06, 0.2),
     )
     touchpoint_news_share: float = param(
         0.5,
@@ -961,6 +1209,7 @@ class InformationParameters(Strict):
         "Share of served touchpoints at which the customer says something new (a new fact the server learns).",
         ge=0,
         le=1,
+        plausible=(0.3, 0.7),
     )
     peer_share_rate: float = param(
         0.4,
@@ -973,6 +1222,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.2, 0.6),
     )
     culture_floor: float = param(
         0.5,
@@ -984,6 +1234,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.3, 0.7),
     )
     norm_weight: float = param(
         0.3,
@@ -995,6 +1246,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.1, 0.5),
     )
     relevance_weeks: int = param(
         2,
@@ -1006,6 +1258,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=1,
         le=520,
+        plausible=(1, 4),
     )
     meeting_share: float = param(
         0.25,
@@ -1017,6 +1270,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.1, 0.4),
     )
     executive_share: float = param(
         0.3,
@@ -1026,6 +1280,7 @@ class InformationParameters(Strict):
         "through the executive meeting (times the two units' information sharing).",
         ge=0,
         le=1,
+        plausible=(0.2, 0.4),
     )
     logging_share: float = param(
         0.6,
@@ -1036,6 +1291,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.3, 0.9),
     )
     repeat_cost: float = param(
         0.05,
@@ -1047,6 +1303,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.02, 0.08),
     )
     wrong_action_rate: float = param(
         0.02,
@@ -1056,6 +1313,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.01, 0.04),
     )
     requirements_per_project: int = param(
         6,
@@ -1066,6 +1324,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=100,
+        plausible=(3, 10),
     )
     overpromise_rate: float = param(
         0.25,
@@ -1076,6 +1335,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.1, 0.4),
     )
     overpromise_lift: float = param(
         0.03,
@@ -1086,6 +1346,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.01, 0.05),
     )
     handoff_fidelity: float = param(
         0.75,
@@ -1096,6 +1357,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.6, 0.9),
     )
     transfer_meeting_gain: float = param(
         0.16,
@@ -1105,6 +1367,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.08, 0.22),
     )
     user_stories_gain: float = param(
         0.06,
@@ -1114,6 +1377,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.02, 0.1),
     )
     rework_rate: float = param(
         0.012,
@@ -1124,6 +1388,7 @@ class InformationParameters(Strict):
         "(rework), for the whole project.",
         ge=0,
         le=1,
+        plausible=(0.008, 0.016),
     )
     missing_requirement_cost: float = param(
         0.06,
@@ -1136,6 +1401,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.03, 0.09),
     )
     user_stories_failure_cut: float = param(
         0.25,
@@ -1144,6 +1410,7 @@ class InformationParameters(Strict):
         "Share of delivery failures that user stories prevent.",
         ge=0,
         le=1,
+        plausible=(0.1, 0.4),
     )
     info_age_cap_weeks: float = param(
         52.0,
@@ -1152,6 +1419,7 @@ class InformationParameters(Strict):
         "Cap on a reported information age.",
         gt=0,
         le=5200,
+        plausible=(26.0, 104.0),
     )
     initial_knowledge_age_max_weeks: int = param(
         26,
@@ -1161,6 +1429,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=520,
+        plausible=(13, 52),
     )
     initial_colleague_fact_share: float = param(
         0.5,
@@ -1170,6 +1439,7 @@ class InformationParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.25, 0.75),
     )
 
 
@@ -1183,6 +1453,7 @@ class FeedbackParameters(Strict):
         "Share of one cause's losses on one channel that a team's process fix removes (a fresh report's fix).",
         ge=0,
         le=1,
+        plausible=(0.06, 0.18),
     )
     fix_floor: float = param(
         0.4,
@@ -1191,6 +1462,7 @@ class FeedbackParameters(Strict):
         "Lowest process multiplier fixes reach (the share of a cause's losses no fix removes).",
         ge=0,
         le=1,
+        plausible=(0.25, 0.55),
     )
     process_drift: float = param(
         0.01,
@@ -1199,6 +1471,7 @@ class FeedbackParameters(Strict):
         "Weekly return of every process multiplier toward 1.",
         ge=0,
         le=1,
+        plausible=(0.005, 0.02),
     )
     relevance_weeks: float = param(
         12.0,
@@ -1209,6 +1482,7 @@ class FeedbackParameters(Strict):
         assumption=True,
         gt=0,
         le=1000,
+        plausible=(6.0, 26.0),
     )
     untargeted_action_share: float = param(
         0.5,
@@ -1219,6 +1493,7 @@ class FeedbackParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.25, 0.75),
     )
     commitment_floor: float = param(
         0.5,
@@ -1230,6 +1505,7 @@ class FeedbackParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.25, 0.75),
     )
 
 
@@ -1237,10 +1513,22 @@ class MeasurementParameters(Strict):
     """Survey and reporting conventions (Reichheld 2003; seed 002 NPS + WHY)."""
 
     ltr_noise_sd: float = param(
-        1.0, "points on 0-10", "Calibrated response noise.", "Noise of a likelihood-to-recommend answer.", ge=0, le=5
+        1.0,
+        "points on 0-10",
+        "Calibrated response noise.",
+        "Noise of a likelihood-to-recommend answer.",
+        ge=0,
+        le=5,
+        plausible=(0.5, 1.5),
     )
     nps_window_weeks: int = param(
-        13, "weeks", "Reporting convention: a quarter of survey answers.", "Window of the surveyed NPS.", ge=1, le=520
+        13,
+        "weeks",
+        "Reporting convention: a quarter of survey answers.",
+        "Window of the surveyed NPS.",
+        ge=1,
+        le=520,
+        plausible=(8, 26),
     )
     why_window_weeks: int = param(
         13,
@@ -1249,6 +1537,7 @@ class MeasurementParameters(Strict):
         "How far back the worst touchpoint is kept.",
         ge=1,
         le=520,
+        plausible=(8, 26),
     )
     promoter_satisfaction: float = param(
         0.85,
@@ -1257,6 +1546,7 @@ class MeasurementParameters(Strict):
         "Satisfaction from which a customer counts as a promoter (census NPS, reputation, referrals).",
         ge=0.7,
         le=1,
+        plausible=(0.8, 0.9),
     )
     detractor_satisfaction: float = param(
         0.65,
@@ -1265,6 +1555,7 @@ class MeasurementParameters(Strict):
         "Satisfaction below which a customer counts as a detractor (census NPS, reputation).",
         ge=0,
         le=0.7,
+        plausible=(0.6, 0.7),
     )
     cause_threshold: float = param(
         0.02,
@@ -1274,6 +1565,7 @@ class MeasurementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.01, 0.05),
     )
     response_rate: float = param(
         0.5,
@@ -1284,6 +1576,7 @@ class MeasurementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.2, 0.7),
     )
     fatigue_per_survey: float = param(
         0.05,
@@ -1294,6 +1587,7 @@ class MeasurementParameters(Strict):
         assumption=True,
         ge=0,
         le=10,
+        plausible=(0.0, 0.15),
     )
     fatigue_memory_weeks: float = param(
         52.0,
@@ -1303,6 +1597,7 @@ class MeasurementParameters(Strict):
         assumption=True,
         gt=0,
         le=520,
+        plausible=(26.0, 104.0),
     )
     cause_reference_level: float = param(
         0.7,
@@ -1312,6 +1607,7 @@ class MeasurementParameters(Strict):
         assumption=True,
         ge=0,
         le=1,
+        plausible=(0.6, 0.8),
     )
 
 
@@ -1325,6 +1621,7 @@ class IncentiveParameters(Strict):
         "Measured score (mean likelihood-to-recommend / 10) at which the bonus starts; it reaches the full bonus at 1.",
         ge=0,
         lt=1,
+        plausible=(0.6, 0.8),
     )
     score_memory: float = param(
         0.08,
@@ -1334,6 +1631,7 @@ class IncentiveParameters(Strict):
         assumption=True,
         gt=0,
         le=1,
+        plausible=(0.04, 0.16),
     )
 
 
@@ -1354,6 +1652,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e7,
+        plausible=(55000.0, 90000.0),
     )
     salary_delivery: float = param(
         65_000.0,
@@ -1364,6 +1663,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e7,
+        plausible=(50000.0, 85000.0),
     )
     salary_support: float = param(
         45_000.0,
@@ -1374,6 +1674,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e7,
+        plausible=(35000.0, 60000.0),
     )
     working_hours_per_year: float = param(
         1_600.0,
@@ -1383,6 +1684,7 @@ class CostParameters(Strict):
         "Hours a salary pays for: the hourly rate that prices meeting and project time.",
         ge=100,
         le=3_000,
+        plausible=(1350.0, 1750.0),
     )
     hiring_cost: float = param(
         10_000.0,
@@ -1392,6 +1694,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e7,
+        plausible=(5000.0, 20000.0),
     )
     licence_training_cost: float = param(
         5_000.0,
@@ -1403,6 +1706,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e7,
+        plausible=(2000.0, 10000.0),
     )
     attitude_premium: float = param(
         2_000.0,
@@ -1413,6 +1717,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e7,
+        plausible=(500.0, 5000.0),
     )
     meeting_hours: float = param(
         1.0,
@@ -1423,6 +1728,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=40,
+        plausible=(0.5, 2.0),
     )
     transfer_meeting_hours: float = param(
         4.0,
@@ -1433,6 +1739,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1_000,
+        plausible=(2.0, 8.0),
     )
     user_stories_hours: float = param(
         8.0,
@@ -1442,6 +1749,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1_000,
+        plausible=(4.0, 16.0),
     )
     survey_cost_per_answer: float = param(
         5.0,
@@ -1451,6 +1759,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=10_000,
+        plausible=(1.0, 15.0),
     )
     cx_incentive_payout: float = param(
         2_000.0,
@@ -1460,6 +1769,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e6,
+        plausible=(1000.0, 5000.0),
     )
     goodwill_per_recovery: float = param(
         200.0,
@@ -1470,6 +1780,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=1e6,
+        plausible=(50.0, 500.0),
     )
     record_cost_per_seat_year: float = param(
         1_200.0,
@@ -1480,6 +1791,7 @@ class CostParameters(Strict):
         "`policies.shared_customer_record`.",
         ge=0,
         le=1e6,
+        plausible=(800.0, 2000.0),
     )
     record_minutes_per_fact: float = param(
         2.0,
@@ -1490,6 +1802,7 @@ class CostParameters(Strict):
         assumption=True,
         ge=0,
         le=600,
+        plausible=(1.0, 5.0),
     )
     discount_rate: float = param(
         0.08,
@@ -1499,6 +1812,7 @@ class CostParameters(Strict):
         "Annual rate at which future profit is discounted (`discounted_profit`, `customer_lifetime_value`).",
         ge=0,
         le=1,
+        plausible=(0.06, 0.12),
     )
 
 

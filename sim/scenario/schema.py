@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
-from sim.scenario.parameters import Parameters, Strict, param
+from sim.scenario.parameters import Parameters, Relative, Strict, param, plausible_extra
 from sim.vocabulary import (
     CHANNEL_KEYS,
     CHANNEL_STAGE,
@@ -63,14 +63,18 @@ def _complete_from_defaults(cls: type[BaseModel], value: Any) -> Any:
     return out
 
 
+#: a leader trait is believable anywhere the style presets reach (laissez-faire 0.1 to servant 0.9)
+LEADER_TRAIT_RANGE = plausible_extra((0.1, 0.9))
+
+
 class LeaderSpec(Strict):
     """A unit's team leaders: a style preset, optionally with single traits overridden (all 0..1)."""
 
     style: StyleName = "transactional"
-    support: float | None = Field(None, ge=0, le=1)
-    recognition: float | None = Field(None, ge=0, le=1)
-    feedback_processing: float | None = Field(None, ge=0, le=1)
-    information_sharing: float | None = Field(None, ge=0, le=1)
+    support: float | None = Field(None, ge=0, le=1, json_schema_extra=LEADER_TRAIT_RANGE)
+    recognition: float | None = Field(None, ge=0, le=1, json_schema_extra=LEADER_TRAIT_RANGE)
+    feedback_processing: float | None = Field(None, ge=0, le=1, json_schema_extra=LEADER_TRAIT_RANGE)
+    information_sharing: float | None = Field(None, ge=0, le=1, json_schema_extra=LEADER_TRAIT_RANGE)
 
     @model_validator(mode="before")
     @classmethod
@@ -90,7 +94,9 @@ class UnitSpec(Strict):
     shares of team leaders by style (the overrides in ``leader`` then apply to all of them).
     """
 
-    employees: int = param(40, "people", "Scenario input.", "Seats in the unit.", ge=1, le=200_000)
+    employees: int = param(
+        40, "people", "Scenario input.", "Seats in the unit.", ge=1, le=200_000, plausible=Relative(factor=(0.7, 1.3))
+    )
     leader: LeaderSpec = LeaderSpec()
     leader_mix: dict[StyleName, float] | None = Field(
         None,
@@ -104,6 +110,7 @@ class UnitSpec(Strict):
         "Touchpoints an employee serves in a week before overload.",
         gt=0,
         le=1000,
+        plausible=Relative(factor=(0.75, 1.25)),
     )
 
     @field_validator("leader_mix")
@@ -157,6 +164,7 @@ class Executive(Strict):
         "leaders give to customer feedback, and the company's norm of sharing customer information.",
         ge=0,
         le=1,
+        plausible=(0.2, 1.0),
     )
 
 
@@ -171,6 +179,7 @@ class Organization(Strict):
         "Share of collaboration ties that cross units (the silo lever).",
         ge=0,
         le=1,
+        plausible=(0.02, 0.3),
     )
     meeting_every_weeks: int = param(
         2,
@@ -179,6 +188,7 @@ class Organization(Strict):
         "Cadence of leaders' information meetings.",
         ge=1,
         le=52,
+        plausible=(1, 4),
     )
     ties_per_employee: int = param(
         6,
@@ -187,9 +197,16 @@ class Organization(Strict):
         "Collaborators per employee (even; the small-world lattice degree).",
         ge=2,
         le=50,
+        plausible=(4, 10),
     )
     rewiring: float = param(
-        0.1, "probability", "Watts & Strogatz 1998 small-world regime.", "Within-unit rewiring probability.", ge=0, le=1
+        0.1,
+        "probability",
+        "Watts & Strogatz 1998 small-world regime.",
+        "Within-unit rewiring probability.",
+        ge=0,
+        le=1,
+        plausible=(0.02, 0.3),
     )
     span_of_control: int = param(
         8,
@@ -198,6 +215,7 @@ class Organization(Strict):
         "People per team; each unit is split into teams of about this size, each with its own leader.",
         ge=2,
         le=100,
+        plausible=(6, 12),
     )
     executive: Executive = Executive()
 
@@ -212,9 +230,24 @@ class Organization(Strict):
 class Segment(Strict):
     """A customer segment (seed 001 personas): its share, contract value, expectations and market."""
 
-    share: float = Field(ge=0, le=1, description="Share of the initial accounts and prospects.")
-    contract_value: float = Field(gt=0, le=1e9, description="Annual recurring revenue of a contract (EUR).")
-    expectation: float = Field(ge=0, le=1, description="Initial expected quality (0..1).")
+    share: float = Field(
+        ge=0,
+        le=1,
+        description="Share of the initial accounts and prospects.",
+        json_schema_extra=plausible_extra(Relative(factor=(0.7, 1.3))),
+    )
+    contract_value: float = Field(
+        gt=0,
+        le=1e9,
+        description="Annual recurring revenue of a contract (EUR).",
+        json_schema_extra=plausible_extra(Relative(factor=(0.6, 1.5))),
+    )
+    expectation: float = Field(
+        ge=0,
+        le=1,
+        description="Initial expected quality (0..1).",
+        json_schema_extra=plausible_extra(Relative(spread=0.05)),
+    )
     market_potential: int = param(
         ...,
         "accounts",
@@ -226,6 +259,7 @@ class Segment(Strict):
         assumption=True,
         ge=0,
         le=100_000_000,
+        plausible=Relative(factor=(0.5, 2.0)),
     )
     channel_preference: dict[str, float] = Field(
         default_factory=dict,
@@ -283,8 +317,24 @@ class Segments(Strict):
 class Customers(Strict):
     """The customer base at the start and the segments new accounts come from."""
 
-    accounts: int = param(600, "accounts", "Scenario input.", "Customer accounts at the start.", ge=0, le=2_000_000)
-    prospects: int = param(80, "accounts", "Calibrated pipeline.", "Prospects at the start.", ge=0, le=2_000_000)
+    accounts: int = param(
+        600,
+        "accounts",
+        "Scenario input.",
+        "Customer accounts at the start.",
+        ge=0,
+        le=2_000_000,
+        plausible=Relative(factor=(0.5, 1.5)),
+    )
+    prospects: int = param(
+        80,
+        "accounts",
+        "Calibrated pipeline.",
+        "Prospects at the start.",
+        ge=0,
+        le=2_000_000,
+        plausible=Relative(factor=(0.5, 1.5)),
+    )
     maintenance_share: float = param(
         0.8,
         "share",
@@ -292,6 +342,7 @@ class Customers(Strict):
         "Share of initial accounts in maintenance (the rest in delivery).",
         ge=0,
         le=1,
+        plausible=(0.7, 0.9),
     )
     segments: Segments = Segments()
 
@@ -316,6 +367,7 @@ class ChannelSpec(Strict):
         "The channel's share of its stage's touchpoints.",
         ge=0,
         le=1,
+        plausible=Relative(spread=0.1),
     )
     richness: float = param(
         ...,
@@ -324,6 +376,7 @@ class ChannelSpec(Strict):
         "Media richness of the channel; quality rises with it by `service.richness_weight`.",
         ge=0,
         le=1,
+        plausible=Relative(spread=0.1),
     )
     load: float = param(
         ...,
@@ -334,6 +387,7 @@ class ChannelSpec(Strict):
         assumption=True,
         ge=0,
         le=20,
+        plausible=Relative(factor=(0.5, 1.5)),
     )
     response_days: float = param(
         ...,
@@ -344,6 +398,7 @@ class ChannelSpec(Strict):
         assumption=True,
         ge=0,
         le=90,
+        plausible=Relative(factor=(0.5, 2.0), spread=0.5),
     )
 
 
@@ -522,6 +577,7 @@ class Policies(Strict):
         "Share of touchpoints followed by a survey invitation.",
         ge=0,
         le=1,
+        plausible=(0.05, 0.5),
     )
     ask_why: bool = Field(
         True,
@@ -534,6 +590,7 @@ class Policies(Strict):
         "Delay before survey results reach leaders.",
         ge=0,
         le=104,
+        plausible=(1, 12),
     )
     channel_escalation: bool = False
     hiring_freeze: bool = False
@@ -546,6 +603,7 @@ class Policies(Strict):
         "wins fewer deals (`journey.price_win_sensitivity`).",
         ge=-0.9,
         le=1,
+        plausible=(-0.1, 0.1),
     )
 
 
