@@ -63,10 +63,24 @@ def assert_same_results(got: Path, reference: Path) -> None:
     )
 
 
+def _interruptible() -> None:
+    """Ctrl-C reaches the batch as in a terminal: a test runner's worker process (pytest-xdist)
+    ignores SIGINT, a child inherits that, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_batch(spec: Path, out: Path, *options: str) -> subprocess.Popen:
     env = {**os.environ, "MPLBACKEND": "Agg", "COLUMNS": "80"}
     command = [sys.executable, "-m", "sim.cli", "batch", str(spec), "--out", str(out), "--no-progress", *options]
-    return subprocess.Popen(command, cwd=out.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        command,
+        cwd=out.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_interruptible,
+    )
 
 
 def wait_for(condition, proc: subprocess.Popen, seconds: float = 120) -> None:
