@@ -25,7 +25,7 @@ from sim.errors import MISSING, InputError
 from sim.experiments.batch import is_batch_folder, run_batch
 from sim.experiments.spec import CaseSpec, Experiment, ExperimentSpec, build_experiment
 from sim.experiments.stats import mean_interval, paired_difference
-from sim.outputs.files import atomic_write_text, write_json
+from sim.outputs.files import atomic_write_text, json_safe, write_json
 from sim.outputs.folders import (
     add_owned,
     check_result_folder,
@@ -283,23 +283,12 @@ def _write_comparison(result: dict[str, Any], out_dir: Path, owned_before: set[s
         parent = Path(os.path.realpath(out_dir)).parent
         clean_stale_temporaries(parent)
         with staging(parent, out_dir.name) as tmp:
-            write_json(tmp / "compare.json", _finite(result))
+            write_json(tmp / "compare.json", json_safe(result))
             atomic_write_text(tmp / "compare.md", to_markdown(result))
             comparison_figures(result, _labelled_timeseries(out_dir), tmp)
             commit(out_dir, tmp, KIND, supersede=ours)
     except OSError as exc:
         raise write_error(out_dir, exc) from None
-
-
-def _finite(value: Any) -> Any:
-    """The result with undefined numbers (NaN, infinite) as JSON null: compare.json stays valid JSON."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _labelled_timeseries(out_dir: Path) -> pd.DataFrame | None:

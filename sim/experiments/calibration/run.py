@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import os
 import time
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from sim.experiments.calibration.report import (
 from sim.experiments.calibration.search import Plan, search
 from sim.experiments.calibration.spec import Calibration
 from sim.experiments.executors import make_executor
-from sim.outputs.files import atomic_write_text, write_json
+from sim.outputs.files import atomic_write_text, json_safe, write_json
 from sim.outputs.folders import (
     check_result_folder,
     clean_stale_temporaries,
@@ -159,7 +158,7 @@ def _write(cal: Calibration, result: CalibrationResult, started: datetime) -> No
             runs_table(cal, result.candidates).to_parquet(tmp / "runs.parquet", index=False)
             atomic_write_text(tmp / "calibration.md", to_markdown(cal, result.candidates, result.fit, info))
             calibration_figures(cal, result.candidates, result.fit, tmp)
-            write_json(tmp / "manifest.json", _finite(_manifest(cal, result, started, info)))
+            write_json(tmp / "manifest.json", json_safe(_manifest(cal, result, started, info)))
             commit(out_dir, tmp, KIND, supersede=OUTPUT_FILES)
     except OSError as exc:
         raise write_error(out_dir, exc) from None
@@ -197,17 +196,6 @@ def _manifest(cal: Calibration, result: CalibrationResult, started: datetime, in
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_seconds": round(result.seconds, 3),
     }
-
-
-def _finite(value: Any) -> Any:
-    """Undefined numbers (NaN, infinite) as JSON null, so the manifest stays valid JSON."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 @contextlib.contextmanager
