@@ -65,6 +65,20 @@ FROM_SCENARIO = _default("the scenario's own")
 FROM_SCENARIOS = _default("the scenarios' own")
 
 
+# Options several commands share (one definition each, so their help reads the same everywhere).
+Workers = Annotated[
+    int | None,
+    typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
+]
+Scheduler = Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")]
+WorkerTimeout = Annotated[
+    float | None,
+    typer.Option(help=f"Seconds a Dask batch waits without a live worker before it stops. {_default('180')}"),
+]
+Yes = Annotated[bool, typer.Option("--yes", help="Run more than 100,000 runs without asking.")]
+Progress = Annotated[bool, typer.Option(help="Show a progress bar.")]
+
+
 def _print_version(value: bool) -> None:
     if value:
         out.print(f"cxsim {sim.__version__}", markup=False, highlight=False, soft_wrap=True)
@@ -206,24 +220,16 @@ def run(
 @app.command()
 def batch(
     spec: Annotated[str, typer.Argument(help="Experiment spec YAML file, or the name of a shipped one.")],
-    workers: Annotated[
-        int | None,
-        typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
-    ] = None,
-    worker_timeout: Annotated[
-        float | None,
-        typer.Option(help=f"Seconds a Dask batch waits without a live worker before it stops. {_default('180')}"),
-    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    worker_timeout: WorkerTimeout = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Result folder: new, empty, or this batch's. " + _default("results/<spec name>")),
     ] = None,
     fresh: Annotated[bool, typer.Option(help="Discard the runs saved in the folder and start over.")] = False,
-    yes: Annotated[bool, typer.Option("--yes", help="Run a design of more than 100,000 runs without asking.")] = False,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    yes: Yes = False,
+    progress: Progress = True,
 ) -> None:
     """Run an experiment spec (sweep, cases, replications); resumes where a killed batch stopped."""
     try:
@@ -276,19 +282,11 @@ def sensitivity(
             help=f"Replications per design point, 1 to 100000 (2 or more to measure the noise). {_default('the spec')}"
         ),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
-    ] = None,
-    worker_timeout: Annotated[
-        float | None,
-        typer.Option(help=f"Seconds a Dask batch waits without a live worker before it stops. {_default('180')}"),
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Run a design of more than 100,000 runs without asking.")] = False,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    worker_timeout: WorkerTimeout = None,
+    yes: Yes = False,
+    progress: Progress = True,
 ) -> None:
     """Sensitivity analysis (SALib): each outcome's indices next to the replication noise; resumes like a batch."""
     from sim.experiments.sensitivity import check_replications
@@ -404,16 +402,11 @@ def compare(
             help="Result folder: new, empty, or this comparison's. " + _default("results/compare/<names>"),
         ),
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}. {_default('all cores')}")
-    ] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
-    worker_timeout: Annotated[
-        float | None,
-        typer.Option(help=f"Seconds a Dask batch waits without a live worker before it stops. {_default('180')}"),
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Run more than 100,000 runs without asking.")] = False,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    worker_timeout: WorkerTimeout = None,
+    yes: Yes = False,
+    progress: Progress = True,
 ) -> None:
     """Compare scenarios against the first: every KPI's mean difference with a 95 % CI (paired)."""
     from sim.experiments.compare import (
@@ -526,14 +519,9 @@ def calibrate(
             + _default("results/calibrate/<spec name>"),
         ),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
-    ] = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Run a calibration of more than 100,000 runs without asking.")
-    ] = False,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    workers: Workers = None,
+    yes: Yes = False,
+    progress: Progress = True,
 ) -> None:
     """Fit scenario parameters to target outcomes or a KPI history; resumes where a stopped calibration left off."""
     try:
@@ -626,12 +614,9 @@ def validate(
             help="Result folder: new, empty, or an earlier validation's. " + _default("results/validate/<name>"),
         ),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(help=f"Local worker processes, 1 to {MAX_WORKERS}; 1 runs serially. {_default('all cores')}"),
-    ] = None,
+    workers: Workers = None,
     seed: Annotated[int, typer.Option(help="Root seed of the replications, 0 to 2**63-1.")] = VALIDATE_SEED,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: Progress = True,
 ) -> None:
     """Check the model against ten published patterns; write report.md with figures and the tables.
 

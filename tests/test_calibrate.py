@@ -15,7 +15,6 @@ from conftest import BASELINE_YAML, REPO_ROOT, call, one_line_error
 
 from sim.experiments.batch import run_task
 from sim.experiments.calibration import evaluate as evaluate_module
-from sim.experiments.calibration import spec as spec_module
 from sim.experiments.calibration.search import BudgetSpent, Objective, Plan, design, search
 from sim.experiments.calibration.spec import Calibration, load_calibration
 from sim.experiments.spec import RunTask
@@ -273,7 +272,6 @@ def _history_spec(csv: str) -> tuple[str, str]:
         (GOOD.replace("[0.0, 0.3]", "[0.3, 0.3]"), None, "parameters.organization.cross_unit_ties", "below high"),
         (GOOD.replace("[0.0, 0.3]", "[0.4, 0.1]"), None, "parameters.organization.cross_unit_ties", "below high"),
         (GOOD.replace("[0.0, 0.3]", "[0.1]"), None, "parameters.organization.cross_unit_ties", "[low, high]"),
-        (GOOD.replace("[0.0, 0.3]", "plausible"), None, "parameters.organization.cross_unit_ties", "plausible"),
         (
             GOOD.replace("organization.cross_unit_ties: [0.0, 0.3]", "organization.meeting_every_weeks: [1.5, 4]"),
             None,
@@ -355,12 +353,21 @@ def test_help_names_the_default_folder_and_the_options(capsys):
         assert needle in flat, needle
 
 
-def test_plausible_takes_the_range_from_the_schema_hook(tmp_path, monkeypatch):
-    """The one hook to the schema's plausible ranges fills the bounds of a parameter written ``plausible``."""
+def test_plausible_takes_the_range_from_the_schema(tmp_path):
+    """``plausible`` takes the schema's plausible range: fixed ranges as declared, relative ones around the
+    base scenario's value (whole numbers for a whole-number key)."""
     spec = write(tmp_path / "spec.yaml", GOOD.replace("[0.0, 0.3]", "plausible"))
-    monkeypatch.setattr(spec_module, "plausible_bounds", lambda key: (0.02, 0.4))
     (parameter,) = load_calibration(spec).parameters
-    assert (parameter.low, parameter.high) == (0.02, 0.4)
+    assert (parameter.low, parameter.high) == (0.02, 0.3)
+    relative = GOOD.replace(
+        "organization.cross_unit_ties: [0.0, 0.3]", "organization.units.delivery.employees: plausible"
+    )
+    (parameter,) = load_calibration(write(tmp_path / "rel.yaml", relative)).parameters
+    assert (parameter.low, parameter.high, parameter.whole) == (35.0, 65.0, True)  # 50 seats x (0.7, 1.3)
+    write(tmp_path / "big_company.yaml", "name: big\norganization:\n  units:\n    delivery:\n      employees: 101\n")
+    bigger = relative.replace(f"scenario: {BASELINE_YAML}", "scenario: big_company.yaml")
+    (parameter,) = load_calibration(write(tmp_path / "big.yaml", bigger)).parameters
+    assert (parameter.low, parameter.high) == (71.0, 131.0)  # ceil(70.7), floor(131.3)
 
 
 def test_a_folder_cxsim_did_not_write_is_refused(tmp_path, capsys, monkeypatch):

@@ -42,7 +42,7 @@ from sim.errors import MISSING, InputError
 from sim.experiments.batch import BatchReport, is_batch_folder, run_batch
 from sim.experiments.sampling import SENSITIVITY_METHODS, SampledParameter, SampleOptions, problem
 from sim.experiments.spec import MAX_RUNS, Experiment, load_experiment
-from sim.outputs.files import atomic_write, atomic_write_text, write_json
+from sim.outputs.files import atomic_write, atomic_write_text, json_safe, write_json
 from sim.outputs.folders import (
     add_owned,
     check_result_folder,
@@ -458,23 +458,12 @@ def _write_results(
         clean_stale_temporaries(parent)
         with staging(parent, out_dir.name) as tmp:
             atomic_write(tmp / "indices.csv", lambda fh: fh.write(indices.to_csv(index=False).encode("utf-8")))
-            write_json(tmp / "sensitivity.json", _finite(result))
+            write_json(tmp / "sensitivity.json", json_safe(result))
             atomic_write_text(tmp / "sensitivity.md", to_markdown(indices, result))
             sensitivity_figures(indices, result, tmp)
             commit(out_dir, tmp, KIND, supersede=ours)
     except OSError as exc:
         raise write_error(out_dir, exc) from None
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities as JSON null, so sensitivity.json stays valid JSON."""
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # ----------------------------------------------------------------------------- reading

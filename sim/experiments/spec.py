@@ -303,6 +303,27 @@ def replication_seeds(root: int, replications: int) -> list[int]:
     ]
 
 
+def read_spec[M: BaseModel](path: str | Path, model: type[M], what: str, needs: str) -> tuple[Path, M]:
+    """The spec file at ``path`` (or the shipped spec of that bare name) parsed as ``model``.
+
+    ``what`` names the kind of spec in messages ("an experiment spec"), ``needs`` the keys it
+    must have; a missing, empty, non-mapping or invalid file is an InputError naming the field.
+    """
+    path = locate(path, "experiments")
+    src = str(path)
+    if not os.path.lexists(path):
+        raise InputError(src, None, MISSING, f"{what.split(' ', 1)[1]} not found")
+    raw = read_yaml(path, src)
+    if raw is None:
+        raise InputError(src, None, MISSING, f"the file is empty; {what} needs {needs}")
+    if not isinstance(raw, dict):
+        raise InputError(src, None, MISSING, f"{what} must be a mapping of keys to values")
+    try:
+        return path, model.model_validate(raw)
+    except ValidationError as exc:
+        raise translate(exc, model, src) from None
+
+
 def load_experiment(
     path: str | Path,
     *,
@@ -317,19 +338,8 @@ def load_experiment(
     (None: no limit) the spec is refused, and ``on_count`` hears the count before the
     (possibly long) expansion starts.
     """
-    path = locate(path, "experiments")
+    path, spec = read_spec(path, ExperimentSpec, "an experiment spec", "name and scenario")
     src = str(path)
-    if not os.path.lexists(path):
-        raise InputError(src, None, MISSING, "experiment spec not found")
-    raw = read_yaml(path, src)
-    if raw is None:
-        raise InputError(src, None, MISSING, "the file is empty; an experiment spec needs name and scenario")
-    if not isinstance(raw, dict):
-        raise InputError(src, None, MISSING, "an experiment spec must be a mapping of keys to values")
-    try:
-        spec = ExperimentSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise translate(exc, ExperimentSpec, src) from None
     check_sample(spec, src)
     runs, breakdown = design_size(spec, replications)
     if max_runs is not None and runs > max_runs:

@@ -19,7 +19,6 @@ import copy
 import csv
 import io
 import math
-import os
 import stat
 import types
 import typing
@@ -28,22 +27,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.errors import MISSING, InputError
-from sim.experiments.spec import MAX_RUNS, NOT_FACTORS, replication_seeds
+from sim.experiments.spec import MAX_RUNS, NOT_FACTORS, read_spec, replication_seeds
 from sim.outputs.summary import OUTCOMES
 from sim.scenario.loading import (
     check_path,
     read_raw_scenario,
     scenario_reference,
     set_override,
-    translate,
     validate_scenario,
 )
-from sim.scenario.schema import NAME_MAX, NAME_PATTERN, field_bounds, name_not_only_dots
-from sim.scenario.shipped import locate
-from sim.scenario.yaml_input import read_yaml
+from sim.scenario.ranges import parameter_range
+from sim.scenario.schema import NAME_MAX, NAME_PATTERN, Scenario, field_bounds, name_not_only_dots
 
 #: a target without a tolerance may miss by this share of its own size
 DEFAULT_RELATIVE_TOLERANCE = 0.05
@@ -65,14 +62,18 @@ PLAUSIBLE = "plausible"
 HORIZON = ("steps", "warmup")
 
 
-def plausible_bounds(key: str) -> tuple[float, float] | None:
+def plausible_bounds(key: str, scenario: Scenario) -> tuple[float, float]:
     """A parameter's plausible range from the schema, used where a spec writes ``plausible``.
 
-    The one hook to the schema's plausible ranges: once ``sim.scenario.ranges.plausible_range``
-    exists, this returns ``plausible_range(key)``. Until then there is none, and a spec gives its
-    bounds (the bounds of a range that comes from here are checked like written ones).
+    Relative ranges are taken around the value in the spec's base scenario; a whole-number
+    key gets the whole numbers inside its range. The bounds are then checked like written ones.
+    InputError (naming the key) when the schema declares no range for it.
     """
-    return None
+    found = parameter_range(key, scenario)
+    low, high = found.plausible
+    if found.whole:
+        low, high = float(math.ceil(low)), float(math.floor(high))
+    return low, high
 
 
 class TargetSpec(BaseModel):
@@ -248,19 +249,8 @@ def load_calibration(
     Above ``max_runs`` runs (the budget times the replications; None: no limit) the spec is
     refused; ``on_count`` hears the count first (a terminal may ask to confirm).
     """
-    path = locate(path, "experiments")
+    path, spec = read_spec(path, CalibrationSpec, "a calibration spec", "name, scenario, parameters")
     src = str(path)
-    if not os.path.lexists(path):
-        raise InputError(src, None, MISSING, "calibration spec not found")
-    raw = read_yaml(path, src)
-    if raw is None:
-        raise InputError(src, None, MISSING, "the file is empty; a calibration spec needs name, scenario, parameters")
-    if not isinstance(raw, dict):
-        raise InputError(src, None, MISSING, "a calibration spec must be a mapping of keys to values")
-    try:
-        spec = CalibrationSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise translate(exc, CalibrationSpec, src) from None
     _check_method(spec, src)
     runs = spec.method.max_evaluations * spec.replications
     if max_runs is not None and runs > max_runs:
@@ -282,8 +272,9 @@ def build_calibration(spec: CalibrationSpec, base_dir: Path, source: str) -> Cal
     if not targets and spec.history is None:
         raise InputError(source, "targets", MISSING, "give targets (outcome: value) and/or a history CSV")
     base = _base(spec, base_dir, source)
-    resolved = validate_scenario(copy.deepcopy(base), f"{source}: scenario {spec.scenario}").model_dump(mode="json")
-    parameters = [_parameter(key, bounds, spec, source) for key, bounds in spec.parameters.items()]
+    scenario = validate_scenario(copy.deepcopy(base), f"{source}: scenario {spec.scenario}")
+    resolved = scenario.model_dump(mode="json")
+    parameters = [_parameter(key, bounds, scenario, source) for key, bounds in spec.parameters.items()]
     calibration = Calibration(spec, source, base, resolved, parameters, targets, [], None, [])
     _check_corners(calibration)
     if spec.history is not None:
@@ -349,7 +340,7 @@ def _numeric_kind(annotation: Any) -> type | None:
     return None
 
 
-def _parameter(key: str, bounds: Any, spec: CalibrationSpec, src: str) -> Parameter:
+def _parameter(key: str, bounds: Any, scenario: Scenario, src: str) -> Parameter:
     """A fitted parameter: a numeric scenario key with bounds inside the schema's validation bounds."""
     field = f"parameters.{key}"
     if key in NOT_FACTORS or key in HORIZON:
@@ -362,10 +353,10 @@ def _parameter(key: str, bounds: Any, spec: CalibrationSpec, src: str) -> Parame
     if kind is None:
         raise InputError(src, field, MISSING, "not a number; a calibration fits numeric parameters only")
     if bounds == PLAUSIBLE:
-        found = plausible_bounds(key)
-        if found is None:
-            raise InputError(src, field, bounds, "no plausible range in the schema for it yet; give [low, high]")
-        bounds = list(found)
+        try:
+            bounds = list(plausible_bounds(key, scenario))
+        except InputError as exc:
+            raise InputError(src, field, bounds, f"{exc.allowed}; give [low, high]") from None
     allowed = f"[low, high] with low < high{_range_text(info, kind)}, or {PLAUSIBLE}"
     if (
         not isinstance(bounds, list)
