@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
-from sim.model.knowledge import change_members
+from sim.model.knowledge import change_member
 from sim.model.knowledge import forget_seats as forget_knowledge
-from sim.model.sampling import draw_weighted
 from sim.vocabulary import DELIVERY, N_UNITS, UNIT_PAIRS
 
 if TYPE_CHECKING:
@@ -99,39 +99,93 @@ def assign_seats(world: World, rows: np.ndarray, unit: int, prefer_near: np.ndar
     if unit == DELIVERY:
         target = max(target, world.params.journey.projects_per_delivery_employee)
     step = max(1, seats.size // world.params.journey.assignment_slices)
+    acc, kn = world.accounts, world.knowledge
+    nb = w.unit_neighbours[unit]
+    near = np.full(rows.size, -1, dtype=np.int64) if prefer_near is None else prefer_near.astype(np.int64)
+    kept = np.empty(rows.size * acc.facts, dtype=np.int64)
+    n_kept = _assign(
+        rows.astype(np.int64, copy=False),
+        near,
+        prefer_near is not None,
+        unit,
+        seats,
+        counts,
+        float(target),
+        step,
+        world.params.journey.assignment_room_floor,
+        w.filled,
+        nb.indptr,
+        nb.indices,
+        acc.team,
+        acc.team_knows,
+        acc.fact_id,
+        kn.keys,
+        kn.bits,
+        kn.base,
+        kept,
+        world.rng,
+    )
+    kn.add_keys(kept[:n_kept])
+
+
+@njit(cache=True)
+def _assign(
+    rows,
+    near,
+    prefer,
+    unit,
+    seats,
+    counts,
+    target,
+    step,
+    floor,
+    filled,
+    indptr,
+    indices,
+    team,
+    knows,
+    fact_id,
+    table,
+    bits,
+    base,
+    kept,
+    rng,
+):
+    """The slices of :func:`assign_seats`, in order; returns how many table keys the former members keep.
+
+    Per slice: one uniform per account draws a seat in proportion to its room (inverse CDF),
+    then one per account whose previous member has collaborators in the unit picks one of them,
+    who takes the account if filled and below the target; then the members change and the
+    portfolios count the slice.
+    """
+    n_kept = 0
     for start in range(0, rows.size, step):
-        part = slice(start, start + step)
-        near = prefer_near[part] if prefer_near is not None else None
-        _assign_slice(world, rows[part], unit, seats, counts, target, near)
-
-
-def _assign_slice(
-    world: World,
-    rows: np.ndarray,
-    unit: int,
-    seats: np.ndarray,
-    counts: np.ndarray,
-    target: float,
-    prefer_near: np.ndarray | None,
-) -> None:
-    acc, w, rng = world.accounts, world.workforce, world.rng
-    room = np.maximum(target - counts[seats], 0.0) * w.filled[seats] + world.params.journey.assignment_room_floor
-    choice = seats[draw_weighted(rng, room, rows.size)]
-    if prefer_near is not None:
-        nb = w.unit_neighbours[unit]
-        src = np.maximum(prefer_near, 0)
-        deg = (nb.indptr[src + 1] - nb.indptr[src]) * (prefer_near >= 0)
-        has = deg > 0
-        if has.any():
-            off = (rng.random(int(has.sum())) * deg[has]).astype(np.int64)
-            mate = nb.indices[nb.indptr[src[has]] + off]
-            ok = w.filled[mate] & (counts[mate] < target)
-            pick = choice[has]
-            pick[ok] = mate[ok]
-            choice[has] = pick
-    previous = acc.team[rows, unit]
-    changed = previous != choice
-    acc.team[rows, unit] = choice
-    # a new team member knows what they heard while it was fresh, not what the previous one knew
-    change_members(world, rows[changed], unit, previous[changed], choice[changed])
-    np.add.at(counts, choice, 1)
+        stop = min(start + step, rows.size)
+        room = np.empty(seats.size)
+        for s in range(seats.size):
+            room[s] = max(target - counts[seats[s]], 0.0) * filled[seats[s]] + floor
+        cum = np.cumsum(room)
+        choice = np.empty(stop - start, dtype=np.int64)
+        for i in range(start, stop):
+            at = min(np.searchsorted(cum, rng.random() * cum[-1], side="right"), seats.size - 1)
+            choice[i - start] = seats[at]
+        if prefer:
+            for i in range(start, stop):
+                src = near[i]
+                if src < 0:
+                    continue
+                deg = indptr[src + 1] - indptr[src]
+                if deg <= 0:
+                    continue
+                mate = indices[indptr[src] + np.int64(rng.random() * deg)]
+                if filled[mate] and counts[mate] < target:
+                    choice[i - start] = mate
+        for i in range(start, stop):
+            row, new = rows[i], choice[i - start]
+            old = team[row, unit]
+            if old != new:
+                team[row, unit] = new
+                n_kept = change_member(row, unit, old, new, fact_id, knows, table, bits, base, kept, n_kept)
+        for i in range(start, stop):
+            counts[choice[i - start]] += 1
+    return n_kept

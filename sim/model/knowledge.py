@@ -28,9 +28,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
-from sim.model.grouping import groups, run_starts, unique_values
-from sim.vocabulary import N_UNITS
+from sim.model.grouping import run_starts, unique_values
+from sim.vocabulary import MAINTENANCE, N_UNITS, PRE_PURCHASE
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -112,6 +113,11 @@ class Knowledge:
         if ids.size:
             self._pending.append((ids << self.bits) | seats)
 
+    def add_keys(self, keys: np.ndarray) -> None:
+        """Holdings given as table keys ``(fact id << bits) | seat`` (pairs already held stay once)."""
+        if keys.size:
+            self._pending.append(keys)
+
     def drop_seats(self, seats: np.ndarray) -> None:
         """Everything the people in ``seats`` held outside their account teams is gone."""
         table = self.keys
@@ -136,12 +142,6 @@ def bits_of(flags: np.ndarray) -> np.ndarray:
     return (flags.astype(np.uint16) << np.arange(flags.shape[1], dtype=np.uint16)).sum(axis=1).astype(np.uint16)
 
 
-def live(world: World, cells: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Whether each fact is still among its account's latest (not superseded) and the account in the journey."""
-    acc = world.accounts
-    return (acc.fact_id.reshape(-1)[cells] == ids) & acc.in_journey_rows(cells // acc.facts)
-
-
 def fresh_holders(world: World) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], int]:
     """Fact id, holder seat and fact cell of every holding of a fresh fact of an account in the journey,
     and how many of them (the first ones) are the account teams' own.
@@ -151,28 +151,63 @@ def fresh_holders(world: World) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarra
     and of entries of people who have since joined the account's team).
     """
     acc, kn = world.accounts, world.knowledge
-    k = acc.facts
-    ids = np.arange(kn.base, kn.next_id, dtype=np.int64)
-    ok = live(world, kn.cell, ids)
-    ids, cells = ids[ok], kn.cell[ok]
-    row, bit = cells // k, slot_bit(cells % k)
-    team, knows = acc.team.reshape(-1), acc.team_knows.reshape(-1)
-    parts = []
+    ids, seats, cells, in_team, ok = _fresh_holders(
+        kn.base,
+        kn.cell,
+        kn.keys,
+        kn.bits,
+        acc.fact_id.reshape(-1),
+        acc.stage,
+        acc.team.reshape(-1),
+        acc.team_knows.reshape(-1),
+        world.workforce.unit,
+        acc.facts,
+    )
+    kn.keys = kn.keys[ok]
+    return (ids, seats, cells), in_team
+
+
+@njit(cache=True)
+def _fresh_holders(base, registry, table, bits, fact_id, stage, team, knows, unit, k):
+    """The holdings of :func:`fresh_holders`, unit by unit in fact order, then the table's; and which
+    table entries stay."""
+    live = np.empty(registry.size, dtype=np.int64)
+    n_live = 0
+    for i in range(registry.size):
+        cell = registry[i]
+        row_stage = stage[cell // k]
+        if fact_id[cell] == base + i and PRE_PURCHASE <= row_stage <= MAINTENANCE:
+            live[n_live] = i
+            n_live += 1
+    size = n_live * N_UNITS + table.size
+    ids = np.empty(size, dtype=np.int64)
+    seats = np.empty(size, dtype=np.int64)
+    cells = np.empty(size, dtype=np.int64)
+    out = 0
     for u in range(N_UNITS):
-        at = row * N_UNITS + u
-        seat = team[at].astype(np.int64)
-        has = (seat >= 0) & ((knows[at] & bit) != 0)
-        parts.append((ids[has], seat[has], cells[has]))
-    in_team = sum(p[0].size for p in parts)
-    table = kn.keys
-    if table.size:
-        tid, tseat = table >> kn.bits, table & kn.mask
-        tcell = kn.cell[tid - kn.base]
-        unit = world.workforce.unit[tseat]
-        ok = live(world, tcell, tid) & (team[(tcell // k) * N_UNITS + unit] != tseat)
-        kn.keys = table[ok]
-        parts.append((tid[ok], tseat[ok], tcell[ok]))
-    return tuple(np.concatenate(col) for col in zip(*parts, strict=True)), in_team  # type: ignore[return-value]
+        for j in range(n_live):
+            i = live[j]
+            cell = registry[i]
+            at = (cell // k) * N_UNITS + u
+            seat = team[at]
+            if seat >= 0 and knows[at] & (1 << (cell % k)) != 0:
+                ids[out], seats[out], cells[out] = base + i, seat, cell
+                out += 1
+    in_team = out
+    mask = (1 << bits) - 1
+    ok = np.zeros(table.size, dtype=np.bool_)
+    for e in range(table.size):
+        fact, seat = table[e] >> bits, table[e] & mask
+        cell = registry[fact - base]
+        row_stage = stage[cell // k]
+        if fact_id[cell] != fact or not PRE_PURCHASE <= row_stage <= MAINTENANCE:
+            continue
+        if team[(cell // k) * N_UNITS + unit[seat]] == seat:
+            continue
+        ok[e] = True
+        ids[out], seats[out], cells[out] = fact, seat, cell
+        out += 1
+    return ids[:out], seats[:out], cells[:out], in_team, ok
 
 
 def learn(
@@ -186,29 +221,52 @@ def learn(
     many facts newly reached a member of their account's team (the people who serve the
     customer) and the sum of those facts' ages (weeks).
     """
-    acc, kn = world.accounts, world.knowledge
-    if not current:
-        ok = (seats >= 0) & (acc.fact_id.reshape(-1)[cells] == ids)
-        cells, ids, seats = cells[ok], ids[ok], seats[ok]
     if not cells.size:
         return 0, 0.0
-    k = acc.facts
-    row = cells // k
-    at = row * N_UNITS + world.workforce.unit[seats]
-    member = acc.team.reshape(-1)[at] == seats
-    other = ~member & (ids >= kn.base)
-    if other.any():
-        kn.add(ids[other], seats[other])
-    if not member.any():
-        return 0, 0.0
-    at, slot = at[member], cells[member] % k
-    knows = acc.team_knows.reshape(-1)
-    lacking = (knows[at] & slot_bit(slot)) == 0
-    key = unique_values(at[lacking] * k + slot[lacking])
-    at, slot = np.divmod(key, k)
-    set_bits(knows, at, slot_bit(slot))
-    age = world.week - acc.fact_week.reshape(-1)[(at // N_UNITS) * k + slot]
-    return int(key.size), float(age.sum())
+    acc, kn = world.accounts, world.knowledge
+    others = np.empty(cells.size, dtype=np.int64)
+    n_other, reached, age = _learn(
+        cells.astype(np.int64, copy=False),
+        ids.astype(np.int64, copy=False),
+        seats.astype(np.int64, copy=False),
+        current,
+        acc.fact_id.reshape(-1),
+        acc.fact_week.reshape(-1),
+        acc.team.reshape(-1),
+        acc.team_knows.reshape(-1),
+        world.workforce.unit,
+        acc.facts,
+        kn.base,
+        kn.bits,
+        world.week,
+        others,
+    )
+    if n_other:
+        kn.add_keys(others[:n_other])
+    return reached, float(age)
+
+
+@njit(cache=True)
+def _learn(cells, ids, seats, current, fact_id, fact_week, team, knows, unit, k, base, bits, week, others):
+    """The loop of :func:`learn`, in order: a team bit is set (and counted) once, however often it is heard."""
+    n_other = 0
+    reached = 0
+    age = 0
+    for i in range(cells.size):
+        cell, seat, fact = cells[i], seats[i], ids[i]
+        if not current and (seat < 0 or fact_id[cell] != fact):
+            continue
+        at = (cell // k) * N_UNITS + unit[seat]
+        if team[at] == seat:
+            bit = np.uint16(1 << (cell % k))
+            if knows[at] & bit == 0:
+                knows[at] |= bit
+                reached += 1
+                age += week - fact_week[cell]
+        elif fact >= base:
+            others[n_other] = (fact << bits) | seat
+            n_other += 1
+    return n_other, reached, age
 
 
 def set_bits(masks: np.ndarray, at: np.ndarray, bits: np.ndarray) -> None:
@@ -236,20 +294,11 @@ def push_facts(world: World, rows: np.ndarray, holders: np.ndarray) -> int:
     acc, kn = world.accounts, world.knowledge
     if not rows.size:
         return 0
-    k = acc.facts
-    uniq, starts, counts = groups(rows)
-    rank = np.arange(rows.size) - np.repeat(starts, counts)
-    keep = rank >= np.repeat(counts, counts) - k  # more than K facts at once: the last K remain
-    rows, holders, rank = rows[keep], holders[keep], rank[keep]
-    cells = rows * k + (acc.fact_count[rows] + rank) % k
+    keep, cells = _ring_slots(rows.astype(np.int64, copy=False), acc.fact_count, acc.team_knows, acc.facts)
+    rows, holders = rows[keep], holders[keep]
     ids = kn.register(cells, world.week)
-    bit = slot_bit(cells % k)
-    knows = acc.team_knows.reshape(-1)
-    for u in range(N_UNITS):
-        clear_bits(knows, rows * N_UNITS + u, bit)
     acc.fact_id.reshape(-1)[cells] = ids
     acc.fact_week.reshape(-1)[cells] = world.week
-    acc.fact_count[uniq] += counts
     logged = 0
     if world.config.policies.shared_customer_record:
         log = (holders >= 0) & (world.rng.random(rows.size) < world.params.information.logging_share)
@@ -259,6 +308,33 @@ def push_facts(world: World, rows: np.ndarray, holders: np.ndarray) -> int:
         acc.fact_logged.reshape(-1)[cells] = False
     learn(world, cells, ids, holders)
     return logged
+
+
+@njit(cache=True)
+def _ring_slots(rows, fact_count, knows, k):
+    """The ring slots of :func:`push_facts`: per account run of ``rows`` (sorted), its last K facts take
+    the next slots; every team member's bit for them is cleared and the account's fact count raised.
+    Returns which rows are kept and the kept facts' cells."""
+    keep = np.zeros(rows.size, dtype=np.bool_)
+    cells = np.empty(rows.size, dtype=np.int64)
+    out = 0
+    start = 0
+    while start < rows.size:
+        row = rows[start]
+        end = start
+        while end < rows.size and rows[end] == row:
+            end += 1
+        first = max(start, end - k)  # more than K facts at once: the last K remain
+        for i in range(first, end):
+            slot = (fact_count[row] + i - start) % k
+            keep[i] = True
+            cells[out] = row * k + slot
+            out += 1
+            for u in range(knows.shape[1]):
+                knows[row, u] &= ~np.uint16(1 << slot)
+        fact_count[row] += end - start
+        start = end
+    return keep, cells[:out]
 
 
 def log_facts(world: World, cells: np.ndarray) -> int:
@@ -289,24 +365,31 @@ def known_facts(world: World, rows: np.ndarray, seats: np.ndarray, units: np.nda
     return known
 
 
-def change_members(world: World, rows: np.ndarray, unit: int, old: np.ndarray, new: np.ndarray) -> None:
-    """The account team's member in ``unit`` changes from ``old`` to ``new`` seats (-1: none).
+@njit(cache=True)
+def change_member(row, unit, old, new, fact_id, knows, table, bits, base, kept, n_kept):
+    """The account team's member of ``row`` in ``unit`` changes from seat ``old`` to ``new`` (-1: none).
 
-    The former member keeps the fresh facts as a colleague; the new one brings what they heard
-    while it was fresh (their table entries become team bits; the entries themselves are
-    cleared on the next pass over the table), and nothing else.
+    The former member keeps the fresh facts as a colleague (their table keys are written to
+    ``kept`` from ``n_kept`` on; returns the new count); the new one brings what they heard
+    while it was fresh (their table entries, looked up in the sorted ``table``, become team
+    bits; the entries themselves are cleared on the next pass over the table), and nothing else.
     """
-    acc, kn = world.accounts, world.knowledge
-    if not rows.size:
-        return
-    ids = acc.fact_id[rows]
-    fresh = ids >= kn.base
-    had = held_bits(acc.team_knows[rows, unit], acc.facts) & fresh & (old >= 0)[:, None]
-    r, c = np.nonzero(had)
-    if r.size:
-        kn.add(ids[r, c], old[r])
-    heard = kn.holds(ids, np.maximum(new, 0)[:, None]) & fresh & (new >= 0)[:, None]
-    acc.team_knows[rows, unit] = bits_of(heard)
+    mask = knows[row, unit]
+    bits_now = np.uint16(0)
+    for slot in range(fact_id.shape[1]):
+        fact = fact_id[row, slot]
+        if fact < base:  # an empty slot or a fact no longer fresh
+            continue
+        if old >= 0 and (mask >> slot) & 1:
+            kept[n_kept] = (fact << bits) | old
+            n_kept += 1
+        if new >= 0 and table.size:
+            key = (fact << bits) | new
+            pos = min(np.searchsorted(table, key), table.size - 1)
+            if table[pos] == key:
+                bits_now |= np.uint16(1 << slot)
+    knows[row, unit] = bits_now
+    return n_kept
 
 
 def forget_seats(world: World, seats: np.ndarray) -> None:

@@ -42,13 +42,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.model.account_teams import random_colleagues
 from sim.model.grouping import unique_index
-from sim.model.knowledge import bits_of, fresh_holders, held_bits, learn, push_facts
+from sim.model.knowledge import fresh_holders, held_bits, learn, push_facts
 from sim.model.phases.leadership import meeting_due
 from sim.model.sampling import bernoulli_indices
-from sim.vocabulary import DELIVERY, DELIVERY_STAGE, SALES, STAGE_UNIT, UNIT_PAIRS
+from sim.vocabulary import DELIVERY, DELIVERY_STAGE, MAINTENANCE, PRE_PURCHASE, SALES, STAGE_UNIT, UNIT_PAIRS
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -132,7 +133,7 @@ def _spread_fresh(world: World, q: np.ndarray, holders: tuple[np.ndarray, ...]) 
         flats.append(hits)
         tops.append(np.full(hits.size, top * (b + 1) / BANDS))
     flat, ceiling = np.concatenate(flats), np.concatenate(tops)
-    j = np.repeat(np.arange(ids.size, dtype=np.int32), deg)[flat]  # the holder of each trial
+    j = np.searchsorted(ends, flat, side="right")  # the holder of each trial (trials are numbered holder by holder)
     mate = adj.indices[adj.indptr[seats[j]] + flat - (ends[j] - deg[j])]
     ok = (rng.random(flat.size) * ceiling < qs[j]) & w.filled[mate]
     j = j[ok]
@@ -142,22 +143,61 @@ def _spread_fresh(world: World, q: np.ndarray, holders: tuple[np.ndarray, ...]) 
 def _spread_in_teams(world: World, q: np.ndarray, t: int) -> tuple[int, float]:
     """Facts that are no longer fresh pass between the account's team members who are collaborators: each
     such fact the member in unit u holds and the member in v lacks passes with probability q(u's member)."""
-    acc, w, rng = world.accounts, world.workforce, world.rng
-    n, k = acc.n, acc.facts
-    rows = np.flatnonzero(acc.tied[:n].any(axis=1) & acc.in_journey()[:n])
-    old = bits_of((acc.fact_id[rows] >= 0) & (acc.fact_week[rows] <= t - world.params.information.relevance_weeks))
-    team, knows, tied = acc.team[rows], acc.team_knows[rows], acc.tied[rows]
-    cells, units = [], []
+    acc, w = world.accounts, world.workforce
+    cells, seats = _team_trials(
+        acc.n,
+        acc.stage,
+        acc.fact_id,
+        acc.fact_week,
+        t - world.params.information.relevance_weeks,
+        acc.team,
+        acc.team_knows,
+        acc.tied,
+        w.filled,
+        q,
+        world.rng,
+    )
+    return learn(world, cells, acc.fact_id.reshape(-1)[cells], seats)
+
+
+@njit(cache=True)
+def _team_trials(n, stage, fact_id, fact_week, old_by, team, knows, tied, filled, q, rng):
+    """The trials of :func:`_spread_in_teams`, pair by pair (:data:`ORDERED_PAIRS`), account by account,
+    slot by slot, all from the bits as they were before: the cells that passed and the seats they reach."""
+    k = fact_id.shape[1]
+    rows = np.empty(n, dtype=np.int64)
+    old = np.empty(n, dtype=np.uint16)
+    m = 0
+    for row in range(n):
+        if stage[row] < PRE_PURCHASE or stage[row] > MAINTENANCE:
+            continue
+        if not (tied[row, 0] or tied[row, 1] or tied[row, 2]):
+            continue
+        bits = 0
+        for slot in range(k):
+            if fact_id[row, slot] >= 0 and fact_week[row, slot] <= old_by:
+                bits |= 1 << slot
+        rows[m] = row
+        old[m] = bits
+        m += 1
+    cells = np.empty(m * len(ORDERED_PAIRS) * k, dtype=np.int64)
+    seats = np.empty(cells.size, dtype=np.int64)
+    out = 0
     for u, v, pair in ORDERED_PAIRS:
-        pending = knows[:, u] & ~knows[:, v] & old
-        r = np.flatnonzero((pending != 0) & tied[:, pair])
-        r = r[w.filled[team[r, u]] & w.filled[team[r, v]]]  # tied members exist
-        hr, slot = np.nonzero(held_bits(pending[r], k))
-        passed = rng.random(hr.size) < q[team[r[hr], u]]
-        cells.append(rows[r[hr[passed]]] * k + slot[passed])
-        units.append(np.full(int(passed.sum()), v))
-    cell, unit = np.concatenate(cells), np.concatenate(units)
-    return learn(world, cell, acc.fact_id.reshape(-1)[cell], acc.team[cell // k, unit].astype(np.int64))
+        for i in range(m):
+            row = rows[i]
+            pending = knows[row, u] & ~knows[row, v] & old[i]
+            if pending == 0 or not tied[row, pair]:
+                continue
+            src, dst = team[row, u], team[row, v]
+            if not (filled[src] and filled[dst]):
+                continue
+            for slot in range(k):
+                if (pending >> slot) & 1 and rng.random() < q[src]:
+                    cells[out] = row * k + slot
+                    seats[out] = dst
+                    out += 1
+    return cells[:out], seats[:out]
 
 
 def _meetings(world: World, holders: tuple[np.ndarray, ...]) -> tuple[int, float]:
@@ -188,23 +228,40 @@ def _executive_meeting(world: World) -> tuple[int, float]:
     ``executive_share * sharing(u) * sharing(v)``, and then its member in v learns every fact its member
     in u holds and v lacks. All pairs are drawn from the bits as they were before the meeting."""
     acc, w, rng = world.accounts, world.workforce, world.rng
-    k = acc.facts
     sharing = world.unit_trait("information_sharing")
+    share = world.params.information.executive_share
     journey = np.flatnonzero(acc.in_journey()[: acc.n])
-    cells, units = [], []
-    for u, v, _ in ORDERED_PAIRS:
-        draw = bernoulli_indices(rng, journey.size, world.params.information.executive_share * sharing[u] * sharing[v])
-        rows = journey[draw]
-        pending = acc.team_knows[rows, u] & ~acc.team_knows[rows, v]
-        src, dst = acc.team[rows, u], acc.team[rows, v]
-        keep = (pending != 0) & (src >= 0) & (dst >= 0)
-        keep &= w.filled[np.maximum(src, 0)] & w.filled[np.maximum(dst, 0)]
-        rows = rows[keep]
-        r, slot = np.nonzero(held_bits(pending[keep], k))
-        cells.append(rows[r] * k + slot)
-        units.append(np.full(r.size, v))
-    cell, unit = np.concatenate(cells), np.concatenate(units)
-    return learn(world, cell, acc.fact_id.reshape(-1)[cell], acc.team[cell // k, unit].astype(np.int64))
+    drawn = [
+        journey[bernoulli_indices(rng, journey.size, share * sharing[u] * sharing[v])] for u, v, _ in ORDERED_PAIRS
+    ]
+    ends = np.cumsum([d.size for d in drawn])
+    cells, seats = _executive_review(np.concatenate(drawn), ends, acc.team, acc.team_knows, w.filled, acc.facts)
+    return learn(world, cells, acc.fact_id.reshape(-1)[cells], seats)
+
+
+@njit(cache=True)
+def _executive_review(rows, ends, team, knows, filled, k):
+    """The facts of :func:`_executive_meeting`: for the accounts drawn for each ordered pair (``rows`` up to
+    ``ends[p]``), every fact its member in u holds and its member in v lacks, and v's member's seat."""
+    cells = np.empty(rows.size * k, dtype=np.int64)
+    seats = np.empty(cells.size, dtype=np.int64)
+    out = 0
+    i = 0
+    for p in range(len(ORDERED_PAIRS)):
+        u, v = ORDERED_PAIRS[p][0], ORDERED_PAIRS[p][1]
+        while i < ends[p]:
+            row = rows[i]
+            i += 1
+            pending = knows[row, u] & ~knows[row, v]
+            src, dst = team[row, u], team[row, v]
+            if pending == 0 or src < 0 or dst < 0 or not (filled[src] and filled[dst]):
+                continue
+            for slot in range(k):
+                if (pending >> slot) & 1:
+                    cells[out] = row * k + slot
+                    seats[out] = dst
+                    out += 1
+    return cells[:out], seats[:out]
 
 
 def handoff(world: World, rows: np.ndarray, *, count: bool = True) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.stats import binom
+from scipy import special
 
 from sim.model.recommendation import promoter_detractor
 from sim.vocabulary import DELIVERY_STAGE, MAINTENANCE, WEEKS_PER_YEAR
@@ -73,9 +73,15 @@ def bass_arrivals(world: World) -> np.ndarray:
 
 
 def _binomial(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Binomial(n, p) draws by inversion of one uniform each.
+    """Binomial(n, p) draws by inversion of one uniform each: the least k with CDF(k) >= u.
 
     A fixed number of draws per week, whatever n and p: paired runs of two scenarios (common
-    random numbers) keep drawing the same numbers while only the market's hazard differs.
+    random numbers) keep drawing the same numbers while only the market's hazard differs. The
+    quantile is scipy's ``binom.ppf`` rule (the inverse of the incomplete beta, then one step
+    back where the CDF already reaches u), on its special functions directly.
     """
-    return np.maximum(binom.ppf(u, n, p), 0).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        k = np.ceil(special.bdtrik(u, n, p))
+        below = np.maximum(k - 1, 0)
+        k = np.where(special.bdtr(below, n, p) >= u, below, k)
+    return np.where((n > 0) & (p > 0), np.nan_to_num(k), 0).astype(np.int64)
