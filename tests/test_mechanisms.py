@@ -20,8 +20,9 @@ from sim.vocabulary import CHURNED, DELIVERY_STAGE, LOST, MAINTENANCE, PURCHASE
 
 SEEDS = range(1000, 1008)
 #: information age and the stale share vary more from seed to seed than the other outcomes
-#: (a few accounts whose server lacks old facts weigh in): their arms run twice the seeds
-INFORMATION_SEEDS = range(1000, 1016)
+#: (a few accounts whose server lacks old facts weigh in, and peers pass facts on in proportion to
+#: their engagement, which varies with `engagement.disposition_sd`): their arms run four times the seeds
+INFORMATION_SEEDS = range(1000, 1032)
 HORIZON = {"steps": 80, "warmup": 26}
 MIN_T = 4.0
 

@@ -31,6 +31,8 @@ TEAM_COLUMNS = [
     "accounts_served",
     "satisfaction",
     "nps",
+    "survey_answers",
+    "survey_score",
     "renewals",
     "churned",
     "churn_rate_at_renewal",
@@ -85,6 +87,13 @@ def test_the_team_table_adds_up_to_the_run(seed):
     assert (teams.loc[teams["unit"] == "sales", "revenue_served"] == 0).all()
     assert teams.loc[teams["unit"] == "sales", "churn_rate_at_renewal"].isna().all()
     assert teams["satisfaction"].between(0, 1).all() and teams["nps"].between(-100, 100).all()
+    # every survey answer counts for the team responsible for the account in the touchpoint's unit (an
+    # account nobody in that unit is assigned to counts for none)
+    answers = teams["survey_answers"].sum()
+    assert 0.95 * w["responses"].sum() <= answers <= w["responses"].sum()
+    answered = teams["survey_answers"] > 0
+    assert teams.loc[answered, "survey_score"].between(0, 1).all()
+    assert teams.loc[~answered, "survey_score"].isna().all()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -142,3 +151,17 @@ def test_a_run_writes_the_team_and_segment_tables(tmp_path):
     assert teams.groupby("unit").size().to_dict() == {"sales": 5, "delivery": 7, "support": 4}
     assert list(segments.columns) == SEGMENT_COLUMNS and len(segments) == 3
     assert not segments[["customers", "satisfaction", "nps", "revenue_per_year"]].isna().any().any()
+
+
+def test_survey_answers_score_the_team_responsible_for_the_account():
+    """Constructed answers: each counts for its team (an account with no team member counts for none),
+    the score is their mean, and answers in the warm-up are left out (patterns 1 and 7 use it)."""
+    model = CXModel(small_scenario(), rng=1, collect=False)
+    world = model.world
+    world.week = world.config.warmup
+    world.tallies.answers(world, np.array([0, 1]), np.array([0.0, 0.0]))  # in the warm-up: not counted
+    world.week = world.config.warmup + 1
+    world.tallies.answers(world, np.array([0, 0, 1, -1]), np.array([0.9, 0.7, 0.4, 1.0]))
+    teams = model.team_table()
+    assert teams["survey_answers"].tolist()[:3] == [2, 1, 0]
+    assert np.allclose(teams["survey_score"].iloc[:2], [0.8, 0.4]) and np.isnan(teams["survey_score"].iloc[2])

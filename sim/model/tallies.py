@@ -81,6 +81,8 @@ class Tallies:
         self.team_served, self.team_satisfaction = zeros(teams), zeros(teams)
         self.team_promoters, self.team_detractors, self.team_value = zeros(teams), zeros(teams), zeros(teams)
         self.team_renewals, self.team_churned = zeros(teams), zeros(teams)
+        # per team: survey answers of the accounts it is responsible for, and their sum (answer / 10)
+        self.team_answers, self.team_answer_sum = zeros(teams), zeros(teams)
         # per segment: customer-weeks, satisfaction, promoters, detractors, contract value; churn at renewal
         self.seg_customers, self.seg_satisfaction = zeros(_NSEG), zeros(_NSEG)
         self.seg_promoters, self.seg_detractors, self.seg_value = zeros(_NSEG), zeros(_NSEG), zeros(_NSEG)
@@ -134,6 +136,18 @@ class Tallies:
         self.seg_promoters += customers.reshape(_NSEG, _NCLASS)[:, _PROMOTER]
         self.seg_detractors += customers.reshape(_NSEG, _NCLASS)[:, _DETRACTOR]
         self.seg_value += (self._serves_customers @ value).reshape(_NSEG, _NCLASS).sum(axis=1)
+
+    def answers(self, world: World, team: np.ndarray, score: np.ndarray) -> None:
+        """Survey answers this week (0-10 / 10), each counted for the team responsible for the answering account.
+
+        ``team`` is the team of the account's member in the surveyed touchpoint's unit (-1: none, not counted).
+        """
+        if world.week <= world.config.warmup:
+            return
+        teams = self.team_answers.size
+        team, score = team[team >= 0], score[team >= 0]
+        self.team_answers += np.bincount(team, minlength=teams)
+        self.team_answer_sum += np.bincount(team, weights=score, minlength=teams)
 
     def renewals(self, world: World, due: np.ndarray, churn: np.ndarray) -> None:
         """Renewals decided this week: each counts for the team of the account's server and the account's segment."""
@@ -286,6 +300,8 @@ def team_table(world: World) -> pd.DataFrame:
             "accounts_served": _ratio(t.team_served, t.weeks),
             "satisfaction": _ratio(t.team_satisfaction, t.team_served),
             "nps": 100.0 * _ratio(t.team_promoters - t.team_detractors, t.team_served),
+            "survey_answers": t.team_answers.astype(int),
+            "survey_score": _ratio(t.team_answer_sum, t.team_answers),
             "renewals": t.team_renewals.astype(int),
             "churned": t.team_churned.astype(int),
             "churn_rate_at_renewal": _ratio(t.team_churned, t.team_renewals),

@@ -121,13 +121,15 @@ class EngagementParameters(Strict):
         plausible=(0.45, 0.65),
     )
     disposition_sd: float = param(
-        0.12,
+        0.2,
         "0..1",
-        "Calibrated spread across employees.",
+        "UWES norms (Schaufeli & Bakker 2003): engagement's SD is about 1.0-1.2 on the 0-6 scale, 0.17-0.20 on "
+        "0..1; calibrated to pattern 2 (Judge & Piccolo 2004: r of laissez-faire leadership with engagement about "
+        "-.37, of transformational about .44).",
         "Spread of the disposition.",
         ge=0,
         le=0.5,
-        plausible=(0.06, 0.2),
+        plausible=(0.12, 0.24),
     )
     leader_support_weight: float = param(
         0.22,
@@ -639,18 +641,20 @@ class ServiceParameters(Strict):
         plausible=(0.35, 0.55),
     )
     recovered_quality_loss: float = param(
-        0.08,
+        0.04,
         "quality",
-        "TARP; de Matos et al. 2007: quick recovery nearly restores satisfaction.",
+        "TARP; de Matos et al. 2007: quick recovery nearly restores satisfaction; calibrated to pattern 6 (quick "
+        "recovery - no failure in [-0.01, +0.02]).",
         "Quality lost by a failure recovered on the spot.",
         ge=0,
         le=1,
         plausible=(0.04, 0.12),
     )
     recovery_paradox_bonus: float = param(
-        0.05,
+        0.08,
         "quality",
-        "de Matos et al. 2007; Maxham & Netemeyer 2002: small, only after a first failure.",
+        "de Matos et al. 2007; Maxham & Netemeyer 2002: small, only after a first failure; calibrated to pattern 6 "
+        "with `recovered_quality_loss`.",
         "Extra quality of a recovery when it is the account's first recent failure.",
         ge=0,
         le=0.2,
@@ -1032,22 +1036,23 @@ class RenewalParameters(Strict):
     """Renewal at contract end: logistic in satisfaction (B2B churn happens at renewal)."""
 
     churn_intercept: float = param(
-        5.6,
+        9.6,
         "log-odds",
-        "Calibrated to annual account churn about 8-12 % (SaaS Capital retention surveys).",
+        "Calibrated with `churn_slope` to gross revenue retention 90-93 % (SaaS Capital retention surveys; pattern 3).",
         "Log-odds of churning at satisfaction 0.",
         ge=-20,
         le=20,
-        plausible=(5.0, 6.2),
+        plausible=(9.2, 10.8),
     )
     churn_slope: float = param(
-        10.0,
+        16.0,
         "log-odds per unit",
-        "Jones & Sasser 1995: completely satisfied customers stay several times more often.",
+        "Jones & Sasser 1995: completely satisfied customers stay about 6 times more often than merely satisfied "
+        "ones; calibrated to that ratio at renewal (pattern 5).",
         "Fall of the churn log-odds per unit of satisfaction.",
         ge=0,
         le=50,
-        plausible=(9.2, 10.8),
+        plausible=(14.4, 16.6),
     )
     expansion_rate: float = param(
         0.25,

@@ -68,9 +68,18 @@ SUMMARY_KEYS = (
     "employee_turnover_rate",
 )
 #: the team-table columns each company run keeps
-TEAM_COLUMNS = ("unit", "leader_style", "headcount", "engagement", "turnover_rate", "satisfaction")
+TEAM_COLUMNS = (
+    "unit",
+    "leader_style",
+    "headcount",
+    "engagement",
+    "turnover_rate",
+    "satisfaction",
+    "survey_answers",
+    "survey_score",
+)
 #: bump when what a run records changes, so that runs saved by an earlier version are computed again
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 BASELINE, CAPACITY_GAP, LARGE_COMPANY, LEADER_MIX = "baseline", "capacity_gap", "large_company", "leader_mix"
 SPREAD, BASS = "spread_docking", "bass_docking"

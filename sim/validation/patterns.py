@@ -131,10 +131,13 @@ PATTERNS: tuple[Pattern, ...] = (
         "The validated company scaled to at least {company_employees:,} employees (units, accounts, prospects and "
         "markets in proportion). Unit of analysis: the teams that serve customers under contract "
         "(delivery and support), over the measured window — per team the mean engagement of its "
-        "people and the mean satisfaction of the accounts its members serve (the team table). Both "
+        "people and its customers' survey score: the mean answer (0-10, / 10) of the survey answers of "
+        "the accounts it is responsible for, with the survey's sampling and answer noise, as the field "
+        "studies measure a unit's customer satisfaction from its customers' surveys (the team table's "
+        "`survey_score`). Both "
         "are centred on their unit's mean, so that teams doing the same work are compared. Per "
         "replication: Pearson r across the teams; and, ranking teams by engagement within their "
-        "unit, the mean satisfaction of the top quartile over the bottom quartile's, minus 1. "
+        "unit, the mean score of the top quartile over the bottom quartile's, minus 1. "
         "Estimates: r averaged as Fisher's z, the gap as a mean, each with its 95 % t-interval "
         "over replications.",
         (

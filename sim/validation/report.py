@@ -110,6 +110,10 @@ def _rows(pattern: Pattern, key: str, arm: str, seeds: list[tuple[int, int]], va
     ]
 
 
+#: the team-table column patterns 1 and 7 take as a team's customer satisfaction
+TEAM_SATISFACTION = "survey_score"
+
+
 def _customer_teams(record: dict[str, Any]) -> dict[str, np.ndarray]:
     """The teams serving customers under contract, as arrays (patterns 1 and 7)."""
     teams = record["teams"]
@@ -128,7 +132,12 @@ def _centred(values: np.ndarray, units: np.ndarray) -> np.ndarray:
 
 
 def _teams(pattern: Pattern, runs: Runs, column: str) -> tuple[list[tuple[int, int]], list[float], list[float], dict]:
-    """Per replication of the large company: r(column, satisfaction) across teams and the quartile gap."""
+    """Per replication of the large company: r(column, survey score) across teams and the quartile gap.
+
+    A team's customer satisfaction is the mean answer (0-10, / 10) of its accounts' survey answers
+    over the measured window, with the survey's sampling and answer noise, as the field studies
+    measure a unit's customer satisfaction from its customers' surveys (Harter et al. 2002).
+    """
     seeds, rs, gaps, first = [], [], [], {}
     for k, seed, rec in runs.arm(LARGE_COMPANY):
         seeds.append((k, seed))
@@ -137,13 +146,13 @@ def _teams(pattern: Pattern, runs: Runs, column: str) -> tuple[list[tuple[int, i
             gaps.append(math.nan)
             continue
         t = _customer_teams(rec)
-        rs.append(m.within_unit_correlation(t[column], t["satisfaction"], t["unit"]))
-        gaps.append(m.quartile_gap(t["engagement"], t["satisfaction"], t["unit"]))
+        rs.append(m.within_unit_correlation(t[column], t[TEAM_SATISFACTION], t["unit"]))
+        gaps.append(m.quartile_gap(t["engagement"], t[TEAM_SATISFACTION], t["unit"]))
         if not first:
             first = {
                 "unit": t["unit"].tolist(),
                 "x": _centred(t[column], t["unit"]).tolist(),
-                "y": _centred(t["satisfaction"], t["unit"]).tolist(),
+                "y": _centred(t[TEAM_SATISFACTION], t["unit"]).tolist(),
             }
     return seeds, rs, gaps, first
 

@@ -39,7 +39,9 @@ def measurement_phase(world: World, tp: Touchpoints) -> dict[str, float]:
     with probability ``response_rate x exp(-fatigue_per_survey x invitations in the past
     fatigue_memory_weeks)`` (survey fatigue: the more an account is asked, the less it answers).
     Each answer is a likelihood to recommend (0-10). Every answer scores the team that served the
-    touchpoint (the basis of CX-linked pay, :func:`_score_teams`). Detractors become reports to
+    touchpoint (the basis of CX-linked pay, :func:`_score_teams`); for the team table, every answer
+    also counts for the team responsible for the account in the touchpoint's unit (its customers'
+    survey score, as field studies measure a unit's customer satisfaction). Detractors become reports to
     the team that serves the account in the unit their WHY names, for that channel and cause
     (seed 002) — or, without the WHY question, to the serving team for the surveyed touchpoint's
     channel, cause unknown. Complaints this week (seed 004: complaints are information) and lost
@@ -65,6 +67,7 @@ def measurement_phase(world: World, tp: Touchpoints) -> dict[str, float]:
     detractors = ltr <= DETRACTOR_ANSWER
     served_by = world.workforce.team[tp.server[answered]]
     _score_teams(world, served_by, ltr / LTR_SCALE)
+    world.tallies.answers(world, _team_of(world, surveyed, tp.channel[answered]), ltr / LTR_SCALE)
 
     who = surveyed[detractors]
     if pol.ask_why:
