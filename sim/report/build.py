@@ -232,7 +232,7 @@ def comparison_report(folder: Path) -> tuple[str, str, list[str]]:
     base = scenarios[0]
     answers = [headline(result, s, f"{s} instead of {base}") for s in scenarios[1:]]
     head = ["outcome", *scenarios, *(f"{s} − {base} (± 95 % CI)" for s in scenarios[1:])]
-    order = {m: i for i, m in enumerate([*HEADLINE_METRICS, *OUTCOMES])}
+    order = {m: i for i, m in enumerate(dict.fromkeys([*HEADLINE_METRICS, *OUTCOMES]))}
     rows = [
         [
             metric.replace("_", " "),
