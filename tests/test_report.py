@@ -98,3 +98,22 @@ def test_the_readme_shows_a_report():
     shot = REPO_ROOT / "docs" / "figures" / "report_comparison.png"
     assert shot.is_file() and shot.read_bytes().startswith(b"\x89PNG")
     assert "(docs/figures/report_comparison.png)" in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_batch_report_has_a_row_per_design_point(tmp_path):
+    scenario = write_small_scenario(tmp_path)
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(
+        f"name: tiny\nscenario: {scenario}\ngrid:\n  policies.transfer_meeting: [false, true]\n"
+        "replications: 2\nsteps: 20\n",
+        encoding="utf-8",
+    )
+    done = cxsim("batch", str(spec), "--workers", "1", "--no-progress", "--out", "b", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    done = cxsim("report", "b", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2 design points; lowest annual churn in base · transfer_meeting=")
+    text = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
+    assert "<td>base · transfer_meeting=False</td><td class=num>2</td>" in text
+    assert "<td>base · transfer_meeting=True</td><td class=num>2</td>" in text
+    assert "<th>cause</th>" in text

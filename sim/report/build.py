@@ -289,9 +289,14 @@ def batch_report(folder: Path) -> tuple[str, str, list[str]]:
     runs = _runs(folder)
     ok = runs[runs["error"].isna()] if "error" in runs else runs
     metrics = [m for m in HEADLINE_METRICS if m in ok.columns]
+    factors = [f for f in ((manifest.get("experiment") or {}).get("grid") or {}) if f in ok.columns]
     rows, means = [], {}
-    for case, group in ok.groupby("case", sort=False):
-        cells = [str(case), str(len(group))]
+    for key, group in ok.groupby(["case", *factors], sort=False):
+        values = key if isinstance(key, tuple) else (key,)
+        case = " · ".join(
+            [str(values[0]), *(f"{f.split('.')[-1]}={v}" for f, v in zip(factors, values[1:], strict=True))]
+        )
+        cells = [case, str(len(group))]
         for m in metrics:
             ci = mean_interval(group[m].to_numpy(dtype=float))
             means.setdefault(m, {})[case] = ci.mean
