@@ -7,6 +7,8 @@ PIP := $(PY) -m pip --disable-pip-version-check
 LOCK := constraints.txt
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# Set once Debian's chromium is there for the browser tests (Playwright drives it; no `playwright install`).
+BROWSER_STAMP := $(VENV)/.browser
 CODE := sim tests benchmarks docs setup.py
 
 # A working Python >= 3.12: PATH first, then pyenv's installed versions.
@@ -46,11 +48,27 @@ $(TEST_STAMP): pyproject.toml $(LOCK) | $(PY)
 	$(call install,[test])
 	@touch $@ $(STAMP)
 
+# Chromium for the browser tests: apt where it exists (CI runs as root; sudo otherwise, if there is one).
+# Without apt, or without the right to use it, the tests are skipped and pytest says why. Quiet once installed.
+$(BROWSER_STAMP): | $(PY)
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if ! command -v apt-get >/dev/null 2>&1; then \
+	    echo "note: no chromium and no apt-get: the browser tests will be skipped (install chromium to run them)"; \
+	  else \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	    else echo "note: installing chromium needs root or sudo: the browser tests will be skipped"; exit 0; fi; \
+	    echo "==> installing Debian's chromium for the browser tests (apt-get; about 20 s)"; \
+	    $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; } \
+	      || echo "note: apt-get could not install chromium: the browser tests will be skipped"; \
+	  fi; \
+	fi; \
+	if command -v chromium >/dev/null 2>&1; then touch $@; fi
+
 run: $(STAMP)
 	$(VENV)/bin/cxsim run scenarios/baseline.yaml --out results/baseline/latest
 	@echo "baseline results and figures: results/baseline/latest/"
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff check $(CODE)
 	$(VENV)/bin/ruff format --check $(CODE)
 	$(PY) -m pytest -q -n auto

@@ -665,6 +665,68 @@ def validate(
         raise typer.Exit(PATTERN_FAILED)
 
 
+@app.command()
+def dashboard(
+    scenario: Annotated[
+        str,
+        typer.Argument(help="Scenario file, or the name of a shipped one, the page opens on. " + _default("baseline")),
+    ] = "baseline",
+    host: Annotated[str, typer.Option(help="Address to serve on; 127.0.0.1 keeps the page on this machine.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port to serve on, 1 to 65535.")] = 8765,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+) -> None:
+    """Serve the strategists' page: the model live with its levers, two policies side by side; no internet needed."""
+    from sim.scenario.loading import load_scenario
+    from sim.scenario.shipped import locate
+
+    try:
+        load_scenario(scenario)
+        try:
+            from sim.dashboard.server import check_port, serve, url
+        except ImportError:  # the viz extra is not installed
+            from sim.dashboard.server import missing_viz
+
+            raise missing_viz() from None
+        check_port(host, port)
+    except InputError as exc:
+        fail(exc)
+    given = locate(scenario, "scenarios")
+    source = str(given.resolve()) if given.is_file() and Path(scenario).exists() else scenario
+
+    def ready() -> None:
+        out.print(f"cxsim dashboard: {url(host, port)} (Ctrl-C to stop)", markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        serve(host, port, source, open_browser=open_browser, on_ready=ready)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command()
+def report(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="A result folder: a run, a batch, a comparison, a sensitivity study or a validation."),
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="The HTML file to write. " + _default("<folder>/report.html")),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report of a result folder (figures embedded, nothing fetched)."""
+    from sim.report.build import write_report
+
+    try:
+        written, headline = write_report(folder, out_file)
+    except InputError as exc:
+        fail(exc)
+    if headline:
+        out.print(headline, markup=False, highlight=False, soft_wrap=True)
+    out.print(f"report: {written}", markup=False, highlight=False, soft_wrap=True)
+
+
 def check_batch_results(folder: Path) -> list[str]:
     """A batch folder whose manifest and runs table can be read; return the outcomes it kept."""
     from sim.experiments.batch import is_batch_folder

@@ -44,6 +44,29 @@ def small_scenario(**overrides: Any) -> Scenario:
     return scenario(**deep_merge(SMALL, overrides))
 
 
+def write_small_scenario(folder: Path, name: str = "small", policies: dict[str, bool] | None = None) -> Path:
+    """A small scenario file on top of the shipped baseline, for commands that take a file (30 weeks)."""
+    from sim.scenario.shipped import locate
+
+    lines = [
+        f"extends: {locate('baseline', 'scenarios').resolve()}",
+        f"name: {name}",
+        "steps: 30",
+        "warmup: 4",
+        "organization:",
+        "  units:",
+        "    sales: {employees: 10}",
+        "    delivery: {employees: 12}",
+        "    support: {employees: 8}",
+        "customers: {accounts: 150, prospects: 20}",
+    ]
+    if policies:
+        lines += ["policies:", *(f"  {k}: {str(v).lower()}" for k, v in policies.items())]
+    path = folder / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def run_model(sc: Scenario, seed: int | None = None) -> CXModel:
     """Build and run the model over the scenario's horizon (at the scenario's own seed unless given)."""
     return CXModel(sc, rng=sc.seed if seed is None else seed, collect=False).run()

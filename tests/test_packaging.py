@@ -148,6 +148,19 @@ def test_wheel_carries_every_shipped_scenario_and_spec(installed: Installed) -> 
         assert f"\nVersion: {sim.__version__}\n" in whl.read(metadata).decode()
 
 
+def test_wheel_carries_the_pages_front_end_files(installed: Installed) -> None:
+    """``cxsim dashboard`` needs no internet from a wheel install either: its assets are package data."""
+    assets = REPO_ROOT / "sim" / "dashboard" / "assets"
+    shipped = sorted(p.relative_to(REPO_ROOT).as_posix() for p in assets.rglob("*") if p.is_file())
+    with zipfile.ZipFile(installed.wheel) as whl:
+        names = set(whl.namelist())
+    assert len(shipped) > 50
+    assert [n for n in shipped if n not in names] == []
+    where = Path(installed.query("from sim.dashboard.server import ASSETS; print(ASSETS)"))
+    assert where.is_relative_to(installed.site)
+    assert (where / "requirejs@2.3.6" / "require.js").is_file()
+
+
 def test_installed_copy_is_imported_not_the_checkout(installed: Installed) -> None:
     where = json.loads(
         installed.query(
