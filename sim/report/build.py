@@ -10,7 +10,6 @@ seed the folder records: the same inputs give the same run.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from sim.outputs.folders import add_owned, check_output_path, owned_files, read_
 from sim.outputs.summary import OUTCOMES
 from sim.report import html as h
 from sim.report.kinds import read_json, result_kind
+from sim.report.studies import calibration_report, sensitivity_report, validation_report
 
 #: the report's file in the result folder unless ``--out`` names another
 REPORT = "report.html"
@@ -341,107 +341,14 @@ def _batch_answer(means: dict[str, dict[str, float]], points: int) -> str:
     )
 
 
-# ----------------------------------------------------------------------------- studies with their own Markdown
+# ----------------------------------------------------------------------------- shared by the studies
 
 
-def sensitivity_report(folder: Path) -> tuple[str, str, list[str]]:
-    from sim.experiments.sensitivity import is_above, ranking, short_name
-
-    result = read_json(folder / "sensitivity.json")
-    main = result.get("main_index", "ST")
-    try:
-        indices = pd.read_csv(folder / "indices.csv")
-    except (OSError, ValueError):
-        raise InputError(str(folder / "indices.csv"), None, MISSING, "missing or damaged; run again") from None
-    parts = []
-    for outcome in result.get("outcome_order") or list(result.get("outcomes", {})):
-        top = ranking(indices, outcome, main).head(2)
-        if len(top):
-            named = " then ".join(
-                f"{short_name(r.parameter)} ({main} {r.value:.3g}{'' if is_above(r.above_noise) else ', within noise'})"
-                for r in top.itertuples()
-            )
-            parts.append(f"{outcome.replace('_', ' ')} moves most with {named}")
-    answer = ("; ".join(parts[:3]) + ".") if parts else "No outcome could be analysed."
-    answer += " Indices come with bootstrap intervals and the replication noise in the tables below."
-    counts = result.get("counts") or {}
-    body = [
-        h.heading("What was run"),
-        h.facts(
-            [
-                ("study", result.get("name")),
-                ("method", result.get("method")),
-                ("design rows", counts.get("design_rows")),
-                ("replications", f"{result.get('replications')} per design row"),
-                ("runs", counts.get("runs")),
-                ("seed", (result.get("analysis") or {}).get("seed")),
-                *provenance(result),
-            ]
-        ),
-        *_markdown_file(folder / "sensitivity.md", folder),
-        h.heading("Why detractors would not recommend the company"),
-        h.paragraph(
-            "A sensitivity study keeps outcomes, not the detractors' reasons; run a design point with "
-            "`cxsim run` (or `cxsim report` on a comparison) for its WHY table.",
-            "note",
-        ),
-    ]
-    return f"Sensitivity: {result.get('name', folder.name)}", answer, body
-
-
-def validation_report(folder: Path) -> tuple[str, str, list[str]]:
-    manifest = read_json(folder / "manifest.json")
-    text = _read_text(folder / "report.md")
-    verdicts = manifest.get("verdicts") or {}
-    passed = sum(bool(v) for v in verdicts.values())
-    failing = [k for k, v in verdicts.items() if not v]
-    answer = f"{passed} of {len(verdicts)} published patterns pass" + (
-        f"; pattern {', '.join(failing)} fail{'s' if len(failing) == 1 else ''}." if failing else "."
-    )
-    answer += " A pattern passes when the model's 95 % interval lies inside the published band."
-    scenario = manifest.get("scenario") or {}
-    arms = manifest.get("experiments") or {}
-    first = next(iter(arms.values()), [{}])[0] if arms else {}
-    body = [
-        h.heading("What was run"),
-        h.facts(
-            [
-                ("scenario", scenario.get("name")),
-                ("runs", (manifest.get("runs") or {}).get("total")),
-                ("experiments", ", ".join(arms) or "?"),
-                *provenance(manifest),
-            ]
-        ),
-        h.markdown(re.sub(r"^# .*\n", "", text, count=1), folder),
-    ]
-    if scenario and "seed" in first:
-        body += why_section(
-            rerun_why(scenario, int(first["seed"])),
-            "The validated scenario, replication 1 of its first experiment, run again from its recorded seed.",
-        )
-    return f"Validation of {scenario.get('name', folder.name)}", answer, body
-
-
-def calibration_report(folder: Path) -> tuple[str, str, list[str]]:
-    text = _read_text(folder / "calibration.md")
-    first = next((line for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
-    answer = re.sub(r"[*`]", "", first) or "See the fitted values below."
-    return "Calibration", answer, [h.markdown(text, folder), *figures(folder)]
-
-
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError:
         raise InputError(str(path), None, MISSING, "missing or unreadable; run the command again") from None
-
-
-def _markdown_file(path: Path, folder: Path) -> list[str]:
-    text = _read_text(path)
-    shown = h.markdown(re.sub(r"^# .*\n", "", text, count=1), folder)
-    named = set(re.findall(r"\(([^)\s/]+\.png)\)", text))
-    rest = [p.name for p in sorted(folder.glob("*.png")) if p.name not in named]
-    return [shown, *(figures(folder, rest) if rest else [])]
 
 
 BUILDERS: dict[str, Callable[[Path], tuple[str, str, list[str]]]] = {
