@@ -55,7 +55,7 @@ def write_report(folder: Path, out: Path | None = None) -> tuple[Path, str]:
     target = Path(out) if out is not None else folder / REPORT
     _check_target(folder, target, out is None)
     title, answer, body = BUILDERS[kind](folder)
-    document = h.page(title, f"{TITLES[kind]} · {folder.resolve()}", [h.headline(answer), *body])
+    document = h.page(title, f"{TITLES[kind]} · {shown_path(folder)}", [h.headline(answer), *body])
     try:
         atomic_write_text(target, document)
         marker = read_marker(folder)
@@ -64,6 +64,15 @@ def write_report(folder: Path, out: Path | None = None) -> tuple[Path, str]:
     except OSError as exc:
         raise write_error(target.parent, exc) from None
     return target, answer
+
+
+def shown_path(folder: Path) -> str:
+    """The folder as the page names it: relative to the working folder when inside it, else absolute."""
+    full = folder.resolve()
+    try:
+        return full.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(full)
 
 
 def _check_target(folder: Path, target: Path, default: bool) -> None:
