@@ -21,6 +21,7 @@ from sim.experiments.compare import fmt
 from sim.experiments.headline import SPOKEN, money
 from sim.outputs.figures import quantity
 from sim.report import html as h
+from sim.report.common import figures, provenance, read_text, rerun_why, why_section
 from sim.report.kinds import read_json
 
 #: money outcomes: their effects are said in euros
@@ -241,7 +242,6 @@ def _direction(mu: float, outcome: str) -> str:
 
 
 def sensitivity_report(folder: Path) -> tuple[str, str, list[str]]:
-    from sim.report.build import figures, provenance, rerun_why, why_section
 
     result = read_json(folder / "sensitivity.json")
     manifest = read_json(folder / "manifest.json")
@@ -381,7 +381,6 @@ def validation_answer(data: dict[str, Any]) -> str:
 
 
 def validation_report(folder: Path) -> tuple[str, str, list[str]]:
-    from sim.report.build import provenance, read_text, rerun_why, why_section
 
     manifest = read_json(folder / "manifest.json")
     data = read_json(folder / "patterns.json")
@@ -484,7 +483,6 @@ def calibration_answer(manifest: dict[str, Any]) -> str:
 
 
 def calibration_report(folder: Path) -> tuple[str, str, list[str]]:
-    from sim.report.build import figures, provenance, read_text, rerun_why, why_section
 
     text = read_text(folder / "calibration.md")
     manifest_path = folder / "manifest.json"
