@@ -683,12 +683,9 @@ def dashboard(
 
     try:
         load_scenario(scenario)
-        try:
-            from sim.dashboard.server import check_port, serve, url
-        except ImportError:  # the viz extra is not installed
-            from sim.dashboard.server import missing_viz
+        from sim.dashboard.server import check_port, require_viz, serve, url
 
-            raise missing_viz() from None
+        require_viz()  # the viz extra may not be installed (make run installs cxsim without it)
         check_port(host, port)
     except InputError as exc:
         fail(exc)

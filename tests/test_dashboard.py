@@ -7,6 +7,7 @@ and ``cxsim dashboard`` says in one line when its port is taken.
 from __future__ import annotations
 
 import socket
+import sys
 import time
 
 import ipyvuetify as v
@@ -228,3 +229,13 @@ def test_a_bad_scenario_stops_the_dashboard_before_it_serves(capsys, tmp_path):
     code, _, err = call(capsys, "dashboard", str(tmp_path / "missing.yaml"))
     assert code == 2
     assert "scenario file not found" in one_line_error(err) or "no such" in one_line_error(err)
+
+
+@pytest.mark.parametrize("module", ["solara", "mesa.visualization", "uvicorn"])
+def test_without_the_viz_extra_the_page_says_how_to_install_it_in_one_line(capsys, monkeypatch, module):
+    monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError, as when not installed
+    code, out, err = call(capsys, "dashboard", "--port", "1")
+    assert code == 2 and out == ""
+    line = one_line_error(err)
+    assert line.startswith("error: dashboard: needs the viz extra, which is not installed: ")
+    assert "pip install -e '.[viz]'" in line and "make test" in line

@@ -1,7 +1,8 @@
 """``cxsim report``: one HTML file that stands alone — its headline is the comparison's numbers in
 words, every figure is inside it, nothing points off the page, the WHY table is there — written
 atomically into the result folder without ever replacing a file cxsim did not write; a folder
-that is no result is one line and exit 2.
+that is no result is one line and exit 2. The reports of a sensitivity study, a validation and a
+calibration, each from a small real folder, state their answer in words with its numbers.
 """
 
 from __future__ import annotations
@@ -117,3 +118,115 @@ def test_a_batch_report_has_a_row_per_design_point(tmp_path):
     assert "<td>base · transfer_meeting=False</td><td class=num>2</td>" in text
     assert "<td>base · transfer_meeting=True</td><td class=num>2</td>" in text
     assert "<th>cause</th>" in text
+
+
+# ----------------------------------------------------------------------------- the studies
+
+
+def assert_self_contained(text: str, images: int) -> None:
+    """Every figure a base64 PNG inside the page, nothing fetched, nothing undefined shown."""
+    assert not re.search(r"""(src|href)=['"](?!data:)""", text)
+    assert not re.search(r"https?://", text) and "url(" not in text and "<script" not in text
+    found = re.findall(r"src='data:image/png;base64,([^']+)'", text)
+    assert len(found) == images
+    assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in found)
+    assert not re.search(r"\b(nan|NaN|None|Traceback)\b", re.sub(r"<[^>]+>", " ", text).replace("none that", ""))
+    assert "<th>cause</th>" in text  # the detractors' WHY table
+
+
+def test_a_sensitivity_report_names_the_drivers_with_intervals_and_noise(tmp_path, capsys):
+    scenario = write_small_scenario(tmp_path)
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(
+        f"name: tiny\nscenario: {scenario}\nsteps: 12\nreplications: 2\nseed: 7\n"
+        "outcomes: [annual_churn_rate, profit_per_year]\n"
+        "sample:\n  method: morris\n  samples: 2\n  levels: 4\n  parameters:\n"
+        "    organization.executive.cx_commitment: plausible\n    policies.transfer_meeting: plausible\n",
+        encoding="utf-8",
+    )
+    code, _, err = call(
+        capsys, "sensitivity", str(spec), "--out", str(tmp_path / "s"), "--workers", "1", "--no-progress"
+    )
+    assert code == 0, err
+    code, out, err = call(capsys, "report", str(tmp_path / "s"))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(
+        "Morris study of 2 parameters over their plausible ranges (6 design rows × 2 replications)"
+    )
+    churn = next(line for line in lines if line.startswith("- Annual churn moves most with "))
+    assert re.search(r"\(\d[\d.]* pp, 95 % CI [\d.]+ to [\d.]+; noise alone gives [\d.]+ pp", churn)
+    assert "organization.executive" not in churn and "mu_star" not in out
+    assert re.search(r"- Profit moves most with .*€.*replication noise makes up \d+ % of its spread", out)
+    text = (tmp_path / "s" / "report.html").read_text(encoding="utf-8")
+    assert "<li>Annual churn moves most with" in text and "<th>key in the scenario</th>" in text
+    # a bar chart and a μ*–σ plot per outcome, and the ranking
+    assert_self_contained(text, images=len(list((tmp_path / "s").glob("*.png"))))
+
+
+def test_a_validation_report_counts_the_passing_patterns_and_shows_the_failing_against_their_bands(tmp_path):
+    from sim.validation.experiments import Plan
+    from sim.validation.run import prepare, run_validation
+
+    (tmp_path / "baseline.yaml").write_text((REPO_ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "small.yaml").write_text(
+        "extends: baseline.yaml\nname: small\nsteps: 52\nwarmup: 8\norganization:\n  units: {sales: {employees: 10}, "
+        "delivery: {employees: 12}, support: {employees: 8}}\ncustomers: {accounts: 150, prospects: 20}\n",
+        encoding="utf-8",
+    )
+    plan = Plan(
+        reps=2,
+        company_employees=120,
+        ties_levels=(0.0, 0.05),
+        gap_start=14,
+        gap_weeks=6,
+        spread_graphs=2,
+        spread_cascades=3,
+        spread_weeks=4,
+        bass_market=800,
+        bass_weeks=104,
+        bass_runs=2,
+    )
+    design, source = prepare(str(tmp_path / "small.yaml"), plan)
+    result = run_validation(design, tmp_path / "v", source, workers=1, progress=False)
+    path, answer = write_report(tmp_path / "v")
+    passed = sum(r.passed for r in result.results)
+    first, *rest = answer.splitlines()
+    assert first.startswith(f"{passed} of 10 published patterns pass (2 replications of each experiment)")
+    failing = [r for r in result.results if not r.passed]
+    items = [line for line in rest if line.startswith("- ")]
+    assert [int(line[2:].split(".")[0]) for line in items] == [r.pattern.number for r in failing]
+    for line, r in zip(items, failing, strict=True):
+        c = next(c for c in r.criteria if not c.passed)
+        assert f"{c.criterion.label} {c.criterion.show(c.estimate.value)}" in line
+        assert f" against {c.criterion.band_text()}, {c.reason}" in line
+    text = path.read_text(encoding="utf-8")
+    assert text.count("<li>") >= len(failing)
+    assert_self_contained(text, images=10)
+
+
+def test_a_calibration_report_states_the_fitted_values_and_the_targets(tmp_path, capsys):
+    spec = tmp_path / "cal.yaml"
+    spec.write_text(
+        f"name: tiny_fit\nscenario: {(REPO_ROOT / 'scenarios' / 'baseline.yaml').as_posix()}\n"
+        "set:\n  warmup: 4\n  customers.accounts: 150\n  customers.prospects: 20\n"
+        "  organization.units.sales.employees: 10\n  organization.units.delivery.employees: 12\n"
+        "  organization.units.support.employees: 8\nsteps: 16\n"
+        "parameters:\n  organization.executive.cx_commitment: [0.1, 0.9]\n"
+        "targets:\n  mean_engagement: {value: 0.66, tolerance: 0.5}\n"
+        "replications: 2\nseed: 5\nmethod:\n  sample: lhs\n  samples: 3\n  local: nelder-mead\n  max_evaluations: 4\n",
+        encoding="utf-8",
+    )
+    code, _, err = call(capsys, "calibrate", str(spec), "--out", str(tmp_path / "c"), "--workers", "1", "--no-progress")
+    assert code == 0, err
+    code, out, err = call(capsys, "report", str(tmp_path / "c"))
+    assert code == 0, err
+    assert re.match(
+        r"Fitted: CX commitment 0\.\d+ \(within the replication noise of the best: 0\.\d+ to 0\.\d+\)\. "
+        r"The target is reached \(2 replications at the fitted point\): mean engagement 0\.\d+ "
+        r"\[95 % CI −?[\d.]+ to [\d.]+\] against the target 0\.660 ± 0\.500\. 4 candidates evaluated; ",
+        out,
+    ), out
+    text = (tmp_path / "c" / "report.html").read_text(encoding="utf-8")
+    assert "What was run" in text and "root seed 5" in text and "*" not in re.sub(r"<[^>]+>", "", text)
+    assert_self_contained(text, images=2)  # the fit and the landscape

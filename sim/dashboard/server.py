@@ -105,8 +105,27 @@ def serve(
     server.run()
 
 
+#: the libraries of the page, from the ``viz`` extra (``make run`` installs cxsim without it)
+VIZ_MODULES = ("solara", "uvicorn", "ipyvuetify", "mesa.visualization")
+
+
 def missing_viz() -> InputError:
     """The one-line error when the page's libraries are not installed."""
     return InputError(
-        "dashboard", None, MISSING, "needs the page's libraries: pip install 'cxsim[viz]' (Solara, ipyvuetify<3)"
+        "dashboard",
+        None,
+        MISSING,
+        "needs the viz extra, which is not installed: run pip install -e '.[viz]' in the cxsim checkout "
+        "(make test installs it too), or pip install 'cxsim[viz]'",
     )
+
+
+def require_viz() -> None:
+    """Import the page's libraries now, so that a missing one is :func:`missing_viz`'s line, not a traceback."""
+    import importlib
+
+    for name in VIZ_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise missing_viz() from None

@@ -10,7 +10,6 @@ seed the folder records: the same inputs give the same run.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,12 +25,12 @@ from sim.outputs.files import atomic_write_text
 from sim.outputs.folders import add_owned, check_output_path, owned_files, read_marker, write_error
 from sim.outputs.summary import OUTCOMES
 from sim.report import html as h
+from sim.report.common import figures, provenance, rerun_why, why_section
 from sim.report.kinds import read_json, result_kind
+from sim.report.studies import calibration_report, sensitivity_report, validation_report
 
 #: the report's file in the result folder unless ``--out`` names another
 REPORT = "report.html"
-#: how many of the detractors' reasons a WHY table lists
-WHY_ROWS = 10
 #: how to read an interval, said once under a comparison's headline
 READING = (
     "How to read this: each difference is the mean over replications that share their random numbers, with its "
@@ -55,7 +54,7 @@ def write_report(folder: Path, out: Path | None = None) -> tuple[Path, str]:
     target = Path(out) if out is not None else folder / REPORT
     _check_target(folder, target, out is None)
     title, answer, body = BUILDERS[kind](folder)
-    document = h.page(title, f"{TITLES[kind]} · {folder.resolve()}", [h.headline(answer), *body])
+    document = h.page(title, f"{TITLES[kind]} · {shown_path(folder)}", [h.headline(answer), *body])
     try:
         atomic_write_text(target, document)
         marker = read_marker(folder)
@@ -64,6 +63,15 @@ def write_report(folder: Path, out: Path | None = None) -> tuple[Path, str]:
     except OSError as exc:
         raise write_error(target.parent, exc) from None
     return target, answer
+
+
+def shown_path(folder: Path) -> str:
+    """The folder as the page names it: relative to the working folder when inside it, else absolute."""
+    full = folder.resolve()
+    try:
+        return full.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(full)
 
 
 def _check_target(folder: Path, target: Path, default: bool) -> None:
@@ -84,53 +92,6 @@ def _check_target(folder: Path, target: Path, default: bool) -> None:
 
 
 # ----------------------------------------------------------------------------- what was run
-
-
-def provenance(manifest: dict[str, Any]) -> list[tuple[str, object]]:
-    """Versions, commit and start time, as the manifest records them."""
-    env = manifest.get("environment") or {}
-    rows: list[tuple[str, object]] = []
-    if env:
-        rows.append(("versions", ", ".join(f"{k} {v}" for k, v in env.items() if k != "platform")))
-        if "platform" in env:
-            rows.append(("platform", env["platform"]))
-    rows.append(("git commit", manifest.get("git_commit") or "not recorded (not run from a cxsim checkout)"))
-    if manifest.get("started_utc"):
-        rows.append(("started (UTC)", manifest["started_utc"]))
-    return rows
-
-
-def figures(folder: Path, names: list[str] | None = None) -> list[str]:
-    """The folder's PNG figures (``names`` in that order, else all), embedded."""
-    paths = [folder / n for n in names] if names is not None else sorted(folder.glob("*.png"))
-    return [h.figure(p, p.stem.replace("_", " ")) for p in paths if p.is_file()]
-
-
-def why_section(rows: list[dict[str, Any]], note: str) -> list[str]:
-    """The detractors' WHY table: where (stage, channel) and why they would not recommend."""
-    out = [h.heading("Why detractors would not recommend the company"), h.paragraph(note, "note")]
-    if not rows:
-        return [*out, h.paragraph("No detractor answered WHY in the measured window.")]
-    table = [
-        (
-            str(r["stage"]).replace("_", " "),
-            str(r["channel"]).replace("_", " "),
-            str(r["cause"]).replace("_", " "),
-            f"{int(r['count']):,}",
-            f"{float(r['share']):.0%}",
-        )
-        for r in rows[:WHY_ROWS]
-    ]
-    return [*out, h.table(["stage", "channel", "cause", "answers", "share"], table, numeric=(3, 4))]
-
-
-def rerun_why(scenario: dict[str, Any], seed: int) -> list[dict[str, Any]]:
-    """The WHY table of one run again from its recorded scenario and seed."""
-    from sim.model import CXModel
-    from sim.scenario.schema import Scenario
-
-    config = Scenario.model_validate(scenario).model_copy(update={"seed": int(seed)})
-    return CXModel(config, rng=int(seed), collect=False).run().why_table().to_dict(orient="records")
 
 
 # ----------------------------------------------------------------------------- a run
@@ -339,109 +300,6 @@ def _batch_answer(means: dict[str, dict[str, float]], points: int) -> str:
         "; ".join(parts) + ". Each design point's interval is in the table; compare two of them on common seeds "
         "with `cxsim compare` for the interval of their difference."
     )
-
-
-# ----------------------------------------------------------------------------- studies with their own Markdown
-
-
-def sensitivity_report(folder: Path) -> tuple[str, str, list[str]]:
-    from sim.experiments.sensitivity import is_above, ranking, short_name
-
-    result = read_json(folder / "sensitivity.json")
-    main = result.get("main_index", "ST")
-    try:
-        indices = pd.read_csv(folder / "indices.csv")
-    except (OSError, ValueError):
-        raise InputError(str(folder / "indices.csv"), None, MISSING, "missing or damaged; run again") from None
-    parts = []
-    for outcome in result.get("outcome_order") or list(result.get("outcomes", {})):
-        top = ranking(indices, outcome, main).head(2)
-        if len(top):
-            named = " then ".join(
-                f"{short_name(r.parameter)} ({main} {r.value:.3g}{'' if is_above(r.above_noise) else ', within noise'})"
-                for r in top.itertuples()
-            )
-            parts.append(f"{outcome.replace('_', ' ')} moves most with {named}")
-    answer = ("; ".join(parts[:3]) + ".") if parts else "No outcome could be analysed."
-    answer += " Indices come with bootstrap intervals and the replication noise in the tables below."
-    counts = result.get("counts") or {}
-    body = [
-        h.heading("What was run"),
-        h.facts(
-            [
-                ("study", result.get("name")),
-                ("method", result.get("method")),
-                ("design rows", counts.get("design_rows")),
-                ("replications", f"{result.get('replications')} per design row"),
-                ("runs", counts.get("runs")),
-                ("seed", (result.get("analysis") or {}).get("seed")),
-                *provenance(result),
-            ]
-        ),
-        *_markdown_file(folder / "sensitivity.md", folder),
-        h.heading("Why detractors would not recommend the company"),
-        h.paragraph(
-            "A sensitivity study keeps outcomes, not the detractors' reasons; run a design point with "
-            "`cxsim run` (or `cxsim report` on a comparison) for its WHY table.",
-            "note",
-        ),
-    ]
-    return f"Sensitivity: {result.get('name', folder.name)}", answer, body
-
-
-def validation_report(folder: Path) -> tuple[str, str, list[str]]:
-    manifest = read_json(folder / "manifest.json")
-    text = _read_text(folder / "report.md")
-    verdicts = manifest.get("verdicts") or {}
-    passed = sum(bool(v) for v in verdicts.values())
-    failing = [k for k, v in verdicts.items() if not v]
-    answer = f"{passed} of {len(verdicts)} published patterns pass" + (
-        f"; pattern {', '.join(failing)} fail{'s' if len(failing) == 1 else ''}." if failing else "."
-    )
-    answer += " A pattern passes when the model's 95 % interval lies inside the published band."
-    scenario = manifest.get("scenario") or {}
-    arms = manifest.get("experiments") or {}
-    first = next(iter(arms.values()), [{}])[0] if arms else {}
-    body = [
-        h.heading("What was run"),
-        h.facts(
-            [
-                ("scenario", scenario.get("name")),
-                ("runs", (manifest.get("runs") or {}).get("total")),
-                ("experiments", ", ".join(arms) or "?"),
-                *provenance(manifest),
-            ]
-        ),
-        h.markdown(re.sub(r"^# .*\n", "", text, count=1), folder),
-    ]
-    if scenario and "seed" in first:
-        body += why_section(
-            rerun_why(scenario, int(first["seed"])),
-            "The validated scenario, replication 1 of its first experiment, run again from its recorded seed.",
-        )
-    return f"Validation of {scenario.get('name', folder.name)}", answer, body
-
-
-def calibration_report(folder: Path) -> tuple[str, str, list[str]]:
-    text = _read_text(folder / "calibration.md")
-    first = next((line for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
-    answer = re.sub(r"[*`]", "", first) or "See the fitted values below."
-    return "Calibration", answer, [h.markdown(text, folder), *figures(folder)]
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError:
-        raise InputError(str(path), None, MISSING, "missing or unreadable; run the command again") from None
-
-
-def _markdown_file(path: Path, folder: Path) -> list[str]:
-    text = _read_text(path)
-    shown = h.markdown(re.sub(r"^# .*\n", "", text, count=1), folder)
-    named = set(re.findall(r"\(([^)\s/]+\.png)\)", text))
-    rest = [p.name for p in sorted(folder.glob("*.png")) if p.name not in named]
-    return [shown, *(figures(folder, rest) if rest else [])]
 
 
 BUILDERS: dict[str, Callable[[Path], tuple[str, str, list[str]]]] = {

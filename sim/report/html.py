@@ -22,6 +22,8 @@ h3{font-size:16px;margin:18px 0 6px}
 .kind{color:#666;font-size:14px;margin-bottom:18px}
 .headline{font-size:19px;font-weight:600;background:#f3f7fc;border-left:5px solid #1976d2;
 padding:12px 16px;margin:12px 0}
+.headline ul{font-size:15px;font-weight:normal;margin:8px 0 4px;padding-left:22px}
+.headline p{font-size:15px;font-weight:normal;margin:8px 0 0}
 .note{color:#555;font-size:13px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border-bottom:1px solid #e3e3e3;padding:4px 10px;text-align:left;vertical-align:top}
@@ -57,8 +59,22 @@ def paragraph(text: str, css: str = "") -> str:
 
 
 def headline(text: str) -> str:
-    """The answer, set apart from everything else."""
-    return f"<div class='headline' id='headline'>{esc(text)}</div>"
+    """The answer, set apart from everything else; its lines ``- ...`` become a list, other lines paragraphs."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return f"<div class='headline' id='headline'>{esc(text.strip())}</div>"
+    parts: list[str] = [esc(lines[0])]
+    items: list[str] = []
+    for line in [*lines[1:], ""]:
+        if line.startswith("- "):
+            items.append(f"<li>{esc(line[2:])}</li>")
+            continue
+        if items:
+            parts.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        if line:
+            parts.append(f"<p>{esc(line)}</p>")
+    return f"<div class='headline' id='headline'>{''.join(parts)}</div>"
 
 
 def facts(rows: Iterable[tuple[str, object]]) -> str:
@@ -87,12 +103,13 @@ def figure(path: Path, alt: str) -> str:
 
 _INLINE = [
     (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
+    (re.compile(r"(?<![*\w])\*(\w[^*]*?\w)\*(?![*\w])"), r"<em>\1</em>"),
     (re.compile(r"`([^`]+)`"), r"<code>\1</code>"),
 ]
 
 
 def inline(text: str) -> str:
-    """Markdown's bold and code spans; everything else escaped."""
+    """Markdown's bold, italic and code spans; everything else escaped."""
     out = esc(text)
     for pattern, repl in _INLINE:
         out = pattern.sub(repl, out)
