@@ -683,14 +683,14 @@ def dashboard(
 
     try:
         load_scenario(scenario)
+        given = locate(scenario, "scenarios")
+        source = str(given.resolve()) if given.is_file() and Path(scenario).exists() else scenario
         from sim.dashboard.server import check_port, require_viz, serve, url
 
-        require_viz()  # the viz extra may not be installed (make run installs cxsim without it)
+        require_viz(source)  # the viz extra may not be installed (make run installs cxsim without it)
         check_port(host, port)
     except InputError as exc:
         fail(exc)
-    given = locate(scenario, "scenarios")
-    source = str(given.resolve()) if given.is_file() and Path(scenario).exists() else scenario
 
     def ready() -> None:
         out.print(f"cxsim dashboard: {url(host, port)} (Ctrl-C to stop)", markup=False, highlight=False, soft_wrap=True)

@@ -21,7 +21,7 @@ from sim.dashboard import charts
 from sim.dashboard.controls import OWN_LEADERSHIP, DashboardModel, model_params, seed_value
 from sim.dashboard.live import LivePage, headline_numbers, new_model, series
 from sim.dashboard.pairing import Policy, run_pair
-from sim.dashboard.server import ASSETS, check_port
+from sim.dashboard.server import ASSETS, check_port, offline_environment
 from sim.dashboard.side_by_side import SideBySidePage
 from sim.errors import InputError
 from sim.experiments.headline import effect_phrase, headline, money
@@ -234,6 +234,8 @@ def test_a_bad_scenario_stops_the_dashboard_before_it_serves(capsys, tmp_path):
 @pytest.mark.parametrize("module", ["solara", "mesa.visualization", "uvicorn"])
 def test_without_the_viz_extra_the_page_says_how_to_install_it_in_one_line(capsys, monkeypatch, module):
     monkeypatch.setitem(sys.modules, module, None)  # `import module` now raises ImportError, as when not installed
+    for key in offline_environment("baseline"):  # the command sets them before the imports: undone afterwards
+        monkeypatch.delenv(key, raising=False)
     code, out, err = call(capsys, "dashboard", "--port", "1")
     assert code == 2 and out == ""
     line = one_line_error(err)

@@ -120,10 +120,15 @@ def missing_viz() -> InputError:
     )
 
 
-def require_viz() -> None:
-    """Import the page's libraries now, so that a missing one is :func:`missing_viz`'s line, not a traceback."""
+def require_viz(source: str) -> None:
+    """Import the page's libraries now, so that a missing one is :func:`missing_viz`'s line, not a traceback.
+
+    Solara reads its settings when it is first imported, so the offline environment for the
+    page on ``source`` is set first (or Solara would fetch its front-end files from the CDN).
+    """
     import importlib
 
+    os.environ.update(offline_environment(source))
     for name in VIZ_MODULES:
         try:
             importlib.import_module(name)
