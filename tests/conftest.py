@@ -18,6 +18,7 @@ import pytest
 from sim.model import CXModel
 from sim.outputs.summary import summarise
 from sim.scenario.schema import Scenario, deep_merge
+from sim.validation.experiments import Plan
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO_ROOT / "scenarios"
@@ -42,6 +43,35 @@ def scenario(**overrides: Any) -> Scenario:
 def small_scenario(**overrides: Any) -> Scenario:
     """A small, fast company (:data:`SMALL`) with nested overrides merged on top."""
     return scenario(**deep_merge(SMALL, overrides))
+
+
+#: a validation plan small enough for the test suite: every experiment runs, at two replications
+VALIDATION_TEST_PLAN = Plan(
+    reps=2,
+    company_employees=120,
+    ties_levels=(0.0, 0.05),
+    gap_start=14,
+    gap_weeks=6,
+    spread_graphs=2,
+    spread_cascades=3,
+    spread_weeks=4,
+    bass_market=800,
+    bass_weeks=104,
+    bass_runs=2,
+)
+
+
+def write_validation_scenario(folder: Path) -> Path:
+    """The company validation tests run: a fifth of the baseline over a year, extending a copy of the baseline file."""
+    (folder / "baseline.yaml").write_text(BASELINE_YAML.read_text(encoding="utf-8"), encoding="utf-8")
+    small = folder / "small.yaml"
+    small.write_text(
+        "extends: baseline.yaml\nname: small\nsteps: 52\nwarmup: 8\norganization:\n"
+        "  units: {sales: {employees: 10}, delivery: {employees: 12}, support: {employees: 8}}\n"
+        "customers: {accounts: 150, prospects: 20}\n",
+        encoding="utf-8",
+    )
+    return small
 
 
 def write_small_scenario(folder: Path, name: str = "small", policies: dict[str, bool] | None = None) -> Path:

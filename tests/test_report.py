@@ -12,7 +12,15 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, call, cxsim, one_line_error, write_small_scenario
+from conftest import (
+    REPO_ROOT,
+    VALIDATION_TEST_PLAN,
+    call,
+    cxsim,
+    one_line_error,
+    write_small_scenario,
+    write_validation_scenario,
+)
 
 from sim.experiments.compare import Plan, run_comparison
 from sim.experiments.headline import headline
@@ -165,29 +173,9 @@ def test_a_sensitivity_report_names_the_drivers_with_intervals_and_noise(tmp_pat
 
 
 def test_a_validation_report_counts_the_passing_patterns_and_shows_the_failing_against_their_bands(tmp_path):
-    from sim.validation.experiments import Plan
     from sim.validation.run import prepare, run_validation
 
-    (tmp_path / "baseline.yaml").write_text((REPO_ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8"))
-    (tmp_path / "small.yaml").write_text(
-        "extends: baseline.yaml\nname: small\nsteps: 52\nwarmup: 8\norganization:\n  units: {sales: {employees: 10}, "
-        "delivery: {employees: 12}, support: {employees: 8}}\ncustomers: {accounts: 150, prospects: 20}\n",
-        encoding="utf-8",
-    )
-    plan = Plan(
-        reps=2,
-        company_employees=120,
-        ties_levels=(0.0, 0.05),
-        gap_start=14,
-        gap_weeks=6,
-        spread_graphs=2,
-        spread_cascades=3,
-        spread_weeks=4,
-        bass_market=800,
-        bass_weeks=104,
-        bass_runs=2,
-    )
-    design, source = prepare(str(tmp_path / "small.yaml"), plan)
+    design, source = prepare(str(write_validation_scenario(tmp_path)), VALIDATION_TEST_PLAN)
     result = run_validation(design, tmp_path / "v", source, workers=1, progress=False)
     path, answer = write_report(tmp_path / "v")
     passed = sum(r.passed for r in result.results)

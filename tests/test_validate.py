@@ -26,7 +26,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import call, one_line_error, small_scenario
+from conftest import VALIDATION_TEST_PLAN as TEST_PLAN
+from conftest import call, one_line_error, small_scenario, write_validation_scenario
 from scipy import sparse
 
 from sim.model import CXModel
@@ -37,32 +38,6 @@ from sim.validation.patterns import ABOVE, BAND, BELOW, PATTERNS, Criterion
 from sim.validation.report import Runs, _satisfaction_retention
 from sim.validation.run import KIND, OUTPUT_FILES, PARTS, prepare, run_validation
 from sim.vocabulary import CHURNED, MAINTENANCE, NEVER
-
-#: a plan small enough for the test suite: every experiment runs, at two replications
-TEST_PLAN = Plan(
-    reps=2,
-    company_employees=120,
-    ties_levels=(0.0, 0.05),
-    gap_start=14,
-    gap_weeks=6,
-    spread_graphs=2,
-    spread_cascades=3,
-    spread_weeks=4,
-    bass_market=800,
-    bass_weeks=104,
-    bass_runs=2,
-)
-#: a fifth of the baseline company over a year (``conftest.SMALL``), as a file the command can read
-SMALL_YAML = """\
-extends: baseline.yaml
-name: small
-steps: 52
-warmup: 8
-organization:
-  units: {sales: {employees: 10}, delivery: {employees: 12}, support: {employees: 8}}
-customers: {accounts: 150, prospects: 20}
-"""
-
 
 # ----------------------------------------------------------------------------- the verdict rule
 
@@ -359,10 +334,7 @@ def test_gross_revenue_retention_caps_expansion_and_counts_contraction_and_churn
 
 @pytest.fixture(scope="module")
 def small_yaml(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("scenario")
-    (folder / "baseline.yaml").write_text(Path(__file__).parents[1].joinpath("scenarios/baseline.yaml").read_text())
-    (folder / "small.yaml").write_text(SMALL_YAML)
-    return folder / "small.yaml"
+    return write_validation_scenario(tmp_path_factory.mktemp("scenario"))
 
 
 @pytest.fixture(scope="module")
