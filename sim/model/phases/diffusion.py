@@ -45,7 +45,6 @@ import numpy as np
 from numba import njit
 
 from sim.model.account_teams import random_colleagues
-from sim.model.grouping import unique_index
 from sim.model.knowledge import fresh_holders, held_bits, learn, push_facts
 from sim.model.phases.leadership import meeting_due
 from sim.model.sampling import bernoulli_indices
@@ -246,24 +245,49 @@ def _team_trials(n, stage, fact_id, fact_week, old_by, team, knows, tied, filled
 def _meetings(world: World, holders: tuple[np.ndarray, ...]) -> tuple[int, float]:
     """Team meetings pass the fresh facts of the team's accounts to every member of the team.
     ``holders``: the account teams' holdings of fresh facts after the customers spoke."""
-    w, rng = world.workforce, world.rng
-    ip = world.params.information
+    w = world.workforce
     ids, seats, cells = holders
-    keep = w.filled[seats]
-    ids, seats, cells = ids[keep], seats[keep], cells[keep]
-    if not ids.size:
-        return 0, 0.0
-    teams = w.teams
-    pair, first = unique_index(ids * teams + w.team[seats])
-    team = pair % teams
-    up = rng.random(pair.size) < ip.meeting_share * world.traits["information_sharing"][team]
-    first, team = first[up], team[up]
-    size = world.team_size[team]
-    start = np.searchsorted(w.team, np.arange(teams))[team]  # a team's seats are one block
-    idx = np.repeat(first, size)
-    member = np.repeat(start, size) + np.arange(idx.size) - np.repeat(np.cumsum(size) - size, size)
-    heard = w.filled[member]
-    return learn(world, cells[idx[heard]], ids[idx[heard]], member[heard])
+    start = np.searchsorted(w.team, np.arange(w.teams))  # a team's seats are one block
+    chance = world.params.information.meeting_share * world.traits["information_sharing"]
+    cells, ids, members = _meeting_facts(ids, seats, cells, w.team, w.filled, start, world.team_size, chance, world.rng)
+    return learn(world, cells, ids, members)
+
+
+@njit(cache=True)
+def _meeting_facts(ids, seats, cells, team, filled, start, size, chance, rng):
+    """The facts of :func:`_meetings` and who hears them: each distinct (fact, team of a filled holder)
+    in order of ``fact id * teams + team`` comes up with probability ``chance[team]`` (one uniform
+    each, in that order), and then every filled seat of the team hears it."""
+    teams = size.size
+    keys = np.empty(ids.size, dtype=np.int64)
+    cell_of = np.empty(ids.size, dtype=np.int64)
+    n = 0
+    for i in range(ids.size):
+        if filled[seats[i]]:
+            keys[n] = ids[i] * teams + team[seats[i]]
+            cell_of[n] = cells[i]
+            n += 1
+    order = np.argsort(keys[:n])  # any holder of a fact names its cell
+    heard = 0
+    for i in range(n):
+        if i == 0 or keys[order[i]] != keys[order[i - 1]]:
+            heard += size[keys[order[i]] % teams]
+    out_cells = np.empty(heard, dtype=np.int64)
+    out_ids = np.empty(heard, dtype=np.int64)
+    out_seats = np.empty(heard, dtype=np.int64)
+    out = 0
+    for i in range(n):
+        key = keys[order[i]]
+        if i > 0 and key == keys[order[i - 1]]:
+            continue
+        t = key % teams
+        if not rng.random() < chance[t]:
+            continue
+        for seat in range(start[t], start[t] + size[t]):
+            if filled[seat]:
+                out_cells[out], out_ids[out], out_seats[out] = cell_of[order[i]], key // teams, seat
+                out += 1
+    return out_cells[:out], out_ids[:out], out_seats[:out]
 
 
 def _executive_meeting(world: World) -> tuple[int, float]:
