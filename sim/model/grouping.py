@@ -27,11 +27,3 @@ def unique_values(values: np.ndarray) -> np.ndarray:
     """Sorted unique values: ``np.unique`` by a sort and a run mask (much faster for large integer keys)."""
     ordered = np.sort(values, axis=None)
     return ordered[run_starts(ordered)] if ordered.size else ordered
-
-
-def unique_index(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique values and the index of one occurrence of each (any, not necessarily the first)."""
-    order = np.argsort(values)
-    ordered = values[order]
-    first = run_starts(ordered) if ordered.size else np.zeros(0, dtype=bool)
-    return ordered[first], order[first]

@@ -347,22 +347,68 @@ def log_facts(world: World, cells: np.ndarray) -> int:
     return int(unique_values(cells[log]).size)
 
 
-def known_facts(world: World, rows: np.ndarray, seats: np.ndarray, units: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """(n, K): which of the accounts' current facts the serving seats know.
+def missing_facts(
+    world: World, rows: np.ndarray, seats: np.ndarray, units: np.ndarray, own: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How many of the accounts' current facts the serving seats lack, per touchpoint.
 
     The account's own team member knows what its bits say; anybody else (a stand-in) what it
     holds as a colleague. With a shared customer record everybody serving the account also
-    reads what was logged. Empty slots count as known (there is nothing to miss).
+    reads what was logged. Empty slots count as known (there is nothing to miss). Returns how
+    many are missing, the age of the oldest missing one
+    (weeks, capped at ``information.info_age_cap_weeks``; 0 when none is missing) and the slot of
+    the newest missing one (-1 when none is).
     """
-    acc, kn = world.accounts, world.knowledge
-    ids = acc.fact_id[rows]
-    known = held_bits(np.where(own, acc.team_knows[rows, units], 0).astype(np.uint16), acc.facts) | (ids < 0)
-    other = np.flatnonzero(~own)
-    if other.size:
-        known[other] |= kn.holds(ids[other], seats[other][:, None])
-    if world.config.policies.shared_customer_record:
-        known |= acc.fact_logged[rows]
-    return known
+    acc = world.accounts
+    kn = world.knowledge
+    return _missing_facts(
+        rows.astype(np.int64, copy=False),
+        seats.astype(np.int64, copy=False),
+        units.astype(np.int64, copy=False),
+        own,
+        acc.fact_id,
+        acc.fact_week,
+        acc.fact_logged,
+        acc.team_knows,
+        kn.keys,
+        kn.bits,
+        kn.base,
+        world.config.policies.shared_customer_record,
+        world.week,
+        float(world.params.information.info_age_cap_weeks),
+    )
+
+
+@njit(cache=True)
+def _missing_facts(rows, seats, units, own, fact_id, fact_week, logged, knows, table, bits, base, shared, week, cap):
+    """The loop of :func:`missing_facts`, one touchpoint at a time."""
+    n, k = rows.size, fact_id.shape[1]
+    n_missing = np.zeros(n, dtype=np.int64)
+    info_age = np.zeros(n)
+    newest = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        row = rows[i]
+        mask = knows[row, units[i]] if own[i] else 0
+        oldest = week
+        newest_week = -(1 << 62)
+        for slot in range(k):
+            fact = fact_id[row, slot]
+            if fact < 0 or (mask >> slot) & 1 or (shared and logged[row, slot]):
+                continue
+            if not own[i] and fact >= base and table.size:
+                key = (fact << bits) | seats[i]
+                pos = min(np.searchsorted(table, key), table.size - 1)
+                if table[pos] == key:
+                    continue
+            n_missing[i] += 1
+            said = fact_week[row, slot]
+            oldest = min(oldest, said)
+            if said > newest_week:  # the first of equally new ones
+                newest_week = said
+                newest[i] = slot
+        if n_missing[i]:
+            info_age[i] = min(week - oldest, cap)
+    return n_missing, info_age, newest
 
 
 @njit(cache=True)

@@ -45,7 +45,6 @@ import numpy as np
 from numba import njit
 
 from sim.model.account_teams import random_colleagues
-from sim.model.grouping import unique_index
 from sim.model.knowledge import fresh_holders, held_bits, learn, push_facts
 from sim.model.phases.leadership import meeting_due
 from sim.model.sampling import bernoulli_indices
@@ -114,30 +113,73 @@ def _spread_fresh(world: World, q: np.ndarray, holders: tuple[np.ndarray, ...]) 
     band's highest q, each success then kept with q / that top (thinning) — the same draws in
     distribution as one Bernoulli(q) per trial, at a fraction of the cost.
     """
-    w, rng = world.workforce, world.rng
+    w = world.workforce
     ids, seats, cells = holders
-    qs = q[seats]
     adj = w.adjacency
-    deg = np.where(qs > 0, adj.indptr[seats + 1] - adj.indptr[seats], 0)
-    if not deg.any():
-        return 0, 0.0
-    top = float(qs.max())
-    band = np.minimum((qs * (BANDS / top)).astype(np.int8), BANDS - 1)
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(band, weights=deg, minlength=BANDS))]).astype(np.int64)
-    order = np.argsort(band, kind="stable")  # small integer keys: a radix sort
-    ids, seats, cells, qs, deg = (x[order] for x in (ids, seats, cells, qs, deg))
-    ends = np.cumsum(deg)
-    flats, tops = [], []
+    j, mate = _fresh_trials(seats, q, adj.indptr, adj.indices, w.filled, world.rng)
+    return learn(world, cells[j], ids[j], mate, current=True)
+
+
+@njit(cache=True)
+def _fresh_trials(seats, q, indptr, indices, filled, rng):
+    """The trials of :func:`_spread_fresh`: the holdings (indices into ``seats``) that passed and to whom.
+
+    Holdings are ordered by band (stably), each band's (holding, tie) trials numbered holding by
+    holding; each band's successes are drawn as Bernoulli indices at its ceiling, then one
+    uniform per success thins it to q; a colleague whose seat is vacant hears nothing.
+    """
+    n = seats.size
+    qs = np.empty(n)
+    deg = np.zeros(n, dtype=np.int64)
+    top = 0.0
+    for i in range(n):
+        qs[i] = q[seats[i]]
+        if qs[i] > 0:
+            deg[i] = indptr[seats[i] + 1] - indptr[seats[i]]
+        top = max(top, qs[i])
+    if deg.sum() == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    band = np.empty(n, dtype=np.int64)
+    trials = np.zeros(BANDS, dtype=np.int64)
+    for i in range(n):
+        band[i] = min(int(qs[i] * (BANDS / top)), BANDS - 1)
+        trials[band[i]] += deg[i]
+    order = np.empty(n, dtype=np.int64)  # a stable counting sort by band
+    at = 0
     for b in range(BANDS):
-        hits = bounds[b] + bernoulli_indices(rng, int(bounds[b + 1] - bounds[b]), top * (b + 1) / BANDS)
-        flats.append(hits)
-        tops.append(np.full(hits.size, top * (b + 1) / BANDS))
-    flat, ceiling = np.concatenate(flats), np.concatenate(tops)
-    j = np.searchsorted(ends, flat, side="right")  # the holder of each trial (trials are numbered holder by holder)
-    mate = adj.indices[adj.indptr[seats[j]] + flat - (ends[j] - deg[j])]
-    ok = (rng.random(flat.size) * ceiling < qs[j]) & w.filled[mate]
-    j = j[ok]
-    return learn(world, cells[j], ids[j], mate[ok], current=True)
+        for i in range(n):
+            if band[i] == b:
+                order[at] = i
+                at += 1
+    ends = np.cumsum(deg[order])
+    flats = []
+    ceilings = np.empty(BANDS)
+    first = 0
+    for b in range(BANDS):
+        ceilings[b] = top * (b + 1) / BANDS
+        flats.append(first + bernoulli_indices(rng, trials[b], ceilings[b]))
+        first += trials[b]
+    hits = 0
+    for f in flats:
+        hits += f.size
+    u = np.empty(hits)
+    for i in range(hits):
+        u[i] = rng.random()
+    passed = np.empty(hits, dtype=np.int64)
+    mates = np.empty(hits, dtype=np.int64)
+    out = 0
+    h = 0
+    for b in range(BANDS):
+        for flat in flats[b]:
+            k = np.searchsorted(ends, flat, side="right")  # the holding of this trial
+            holder = order[k]
+            mate = indices[indptr[seats[holder]] + flat - (ends[k] - deg[holder])]
+            if u[h] * ceilings[b] < qs[holder] and filled[mate]:
+                passed[out] = holder
+                mates[out] = mate
+                out += 1
+            h += 1
+    return passed[:out], mates[:out]
 
 
 def _spread_in_teams(world: World, q: np.ndarray, t: int) -> tuple[int, float]:
@@ -203,24 +245,49 @@ def _team_trials(n, stage, fact_id, fact_week, old_by, team, knows, tied, filled
 def _meetings(world: World, holders: tuple[np.ndarray, ...]) -> tuple[int, float]:
     """Team meetings pass the fresh facts of the team's accounts to every member of the team.
     ``holders``: the account teams' holdings of fresh facts after the customers spoke."""
-    w, rng = world.workforce, world.rng
-    ip = world.params.information
+    w = world.workforce
     ids, seats, cells = holders
-    keep = w.filled[seats]
-    ids, seats, cells = ids[keep], seats[keep], cells[keep]
-    if not ids.size:
-        return 0, 0.0
-    teams = w.teams
-    pair, first = unique_index(ids * teams + w.team[seats])
-    team = pair % teams
-    up = rng.random(pair.size) < ip.meeting_share * world.traits["information_sharing"][team]
-    first, team = first[up], team[up]
-    size = world.team_size[team]
-    start = np.searchsorted(w.team, np.arange(teams))[team]  # a team's seats are one block
-    idx = np.repeat(first, size)
-    member = np.repeat(start, size) + np.arange(idx.size) - np.repeat(np.cumsum(size) - size, size)
-    heard = w.filled[member]
-    return learn(world, cells[idx[heard]], ids[idx[heard]], member[heard])
+    start = np.searchsorted(w.team, np.arange(w.teams))  # a team's seats are one block
+    chance = world.params.information.meeting_share * world.traits["information_sharing"]
+    cells, ids, members = _meeting_facts(ids, seats, cells, w.team, w.filled, start, world.team_size, chance, world.rng)
+    return learn(world, cells, ids, members)
+
+
+@njit(cache=True)
+def _meeting_facts(ids, seats, cells, team, filled, start, size, chance, rng):
+    """The facts of :func:`_meetings` and who hears them: each distinct (fact, team of a filled holder)
+    in order of ``fact id * teams + team`` comes up with probability ``chance[team]`` (one uniform
+    each, in that order), and then every filled seat of the team hears it."""
+    teams = size.size
+    keys = np.empty(ids.size, dtype=np.int64)
+    cell_of = np.empty(ids.size, dtype=np.int64)
+    n = 0
+    for i in range(ids.size):
+        if filled[seats[i]]:
+            keys[n] = ids[i] * teams + team[seats[i]]
+            cell_of[n] = cells[i]
+            n += 1
+    order = np.argsort(keys[:n])  # any holder of a fact names its cell
+    heard = 0
+    for i in range(n):
+        if i == 0 or keys[order[i]] != keys[order[i - 1]]:
+            heard += size[keys[order[i]] % teams]
+    out_cells = np.empty(heard, dtype=np.int64)
+    out_ids = np.empty(heard, dtype=np.int64)
+    out_seats = np.empty(heard, dtype=np.int64)
+    out = 0
+    for i in range(n):
+        key = keys[order[i]]
+        if i > 0 and key == keys[order[i - 1]]:
+            continue
+        t = key % teams
+        if not rng.random() < chance[t]:
+            continue
+        for seat in range(start[t], start[t] + size[t]):
+            if filled[seat]:
+                out_cells[out], out_ids[out], out_seats[out] = cell_of[order[i]], key // teams, seat
+                out += 1
+    return out_cells[:out], out_ids[:out], out_seats[:out]
 
 
 def _executive_meeting(world: World) -> tuple[int, float]:

@@ -24,13 +24,12 @@ import numpy as np
 from sim.model.account_teams import random_colleagues
 from sim.model.complaints import open_complaints, release_complaints
 from sim.model.grouping import groups
-from sim.model.knowledge import known_facts, learn, log_facts, push_facts
+from sim.model.knowledge import learn, log_facts, missing_facts, push_facts
 from sim.vocabulary import (
     DELIVERY_STAGE,
     LOW_ENGAGEMENT,
     LOW_SKILL,
     MISSING_REQUIREMENT,
-    NEVER,
     OVERLOAD,
     SLOW_CHANNEL,
     STAGE_UNIT,
@@ -137,14 +136,10 @@ def touchpoint_phase(world: World) -> Touchpoints:
     overload = np.maximum(0.0, w.load * given - 1.0)[server] * served  # overtime: work done above capacity
     cut = (1.0 - given[server]) * served
 
-    missing = ~known_facts(world, account, server, unit, ~stand_in)
-    n_missing = missing.sum(axis=1)
+    # info_age, the age of incorrect information (Maatouk et al. 2020): how long the server's picture has
+    # lacked something
+    n_missing, info_age, newest = missing_facts(world, account, server, unit, ~stand_in)
     stale = n_missing > 0
-    # age of incorrect information (Maatouk et al. 2020): how long the server's picture has lacked something
-    info_age = np.zeros(n)
-    lag = np.flatnonzero(stale)
-    said = np.where(missing[lag], acc.fact_week[account[lag]], t).min(axis=1)
-    info_age[lag] = np.minimum(t - said, ip.info_age_cap_weeks)
     in_delivery = stage == DELIVERY_STAGE
     lacking = np.where(in_delivery, acc.req_missing[account], 0)
     eng, skill = w.engagement[server] * served, w.skill[server] * served
@@ -214,7 +209,7 @@ def touchpoint_phase(world: World) -> Touchpoints:
     world.counters["complaints"] += open_complaints(acc, w, account[complaint], server[complaint])
     world.counters["delivery_failures"] += int(np.count_nonzero(failed & in_delivery))
     world.counters["rework_failures"] += int(np.count_nonzero(rework))
-    _learn_from_touchpoints(world, account, server, missing, served, t)
+    _learn_from_touchpoints(world, account, server, newest, served)
     adapt_standards(world, given, pressure, demand)
 
     mean_q = np.add.reduceat(quality, starts) / counts if n else np.zeros(0)
@@ -350,21 +345,21 @@ def _settle_escalations(world: World, accounts: np.ndarray) -> None:
 
 
 def _learn_from_touchpoints(
-    world: World, account: np.ndarray, server: np.ndarray, missing: np.ndarray, served: np.ndarray, t: int
+    world: World, account: np.ndarray, server: np.ndarray, newest: np.ndarray, served: np.ndarray
 ) -> None:
     """The server learns what was said in the touchpoint, not everything.
 
     At a touchpoint where the server lacked some of the account's latest facts, the customer
-    repeats the newest of them and the server now holds it; at a share
-    ``information.touchpoint_news_share`` of served touchpoints the customer says something new,
-    a new fact the server holds. With a shared customer record the server logs what they heard
-    with ``information.logging_share``. A touchpoint nobody answered teaches nobody.
+    repeats the newest of them (slot ``newest``, -1 when nothing was missing) and the server now
+    holds it; at a share ``information.touchpoint_news_share`` of served touchpoints the customer
+    says something new, a new fact the server holds. With a shared customer record the server
+    logs what they heard with ``information.logging_share``. A touchpoint nobody answered
+    teaches nobody.
     """
     acc = world.accounts
-    repeat = np.flatnonzero(served & missing.any(axis=1))
+    repeat = np.flatnonzero(served & (newest >= 0))
     if repeat.size:
-        weeks = np.where(missing[repeat], acc.fact_week[account[repeat]], NEVER)
-        cells = account[repeat] * acc.facts + weeks.argmax(axis=1)
+        cells = account[repeat] * acc.facts + newest[repeat]
         learn(world, cells, acc.fact_id.reshape(-1)[cells], server[repeat])
         world.counters["facts_logged"] += log_facts(world, cells)
     reveals = served & (world.rng.random(account.size) < world.params.information.touchpoint_news_share)
