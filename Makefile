@@ -73,8 +73,9 @@ test: $(TEST_STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff format --check $(CODE)
 	$(PY) -m pytest -q -n auto
 
+# make bench AGAINST=<git revision> also times that revision's model here, for a like-for-like comparison
 bench: $(TEST_STAMP)
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(if $(AGAINST),--against $(AGAINST))
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check $(CODE)

@@ -88,7 +88,11 @@ def core_rules_scenario(
             "service": {"base_failure_rate": 0.0, "corner_cutting": 0.0},
         },
     }
-    return Scenario.model_validate(deep_merge(Scenario().model_dump(), overrides))
+    raw = deep_merge(Scenario().model_dump(), overrides)
+    for segment in raw["customers"]["segments"].values():  # the market scaled with the company (none arrive)
+        potential = segment["market_potential"]
+        segment["market_potential"] = max(potential, round(potential * accounts / 600))
+    return Scenario.model_validate(raw)
 
 
 def _check_core_rules(sc: Scenario) -> None:

@@ -1,6 +1,8 @@
 """``make bench``: model speed at three sizes, memory, scaling, data-collection overhead, batch
 throughput, the speed-up over an idiomatic per-agent Mesa implementation, and the projected wall
-time of a Sobol study. Prints one table and writes it to ``benchmarks/RESULTS.md``.
+time of a Sobol study. Prints one table and writes it to ``benchmarks/RESULTS.md``. With
+``--against REV`` (``make bench AGAINST=REV``) it also times git revision REV's model on this machine,
+by that revision's own benchmark, so a change is judged like for like.
 
 Each size is measured in a fresh process (so peak memory is that run's), as the median of
 repeated runs of model time: building the model and running its 156 weeks, without interpreter
@@ -10,6 +12,7 @@ start-up or imports.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -131,6 +135,39 @@ def batch_throughput(runs: int = 200) -> tuple[float, int]:
     return runs / seconds * 60.0, workers
 
 
+@contextlib.contextmanager
+def revision_tree(rev: str | None) -> Iterator[Path | None]:
+    """A temporary git worktree of revision ``rev`` (None: nothing), removed afterwards."""
+    if rev is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), rev], cwd=ROOT, check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+
+
+#: alternate rounds per size when timing against another revision (the machine's speed drifts)
+ROUNDS = {"S": 5, "M": 3, "L": 1}
+
+
+def revision_measure(tree: Path, size: str) -> float:
+    """Median model time of the revision checked out in ``tree``, by its own benchmark child, with this
+    interpreter and these libraries: the code is all that differs."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--child", "model", size, str(REPEATS[size])],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return statistics.median(json.loads(out.stdout.strip().splitlines()[-1])["times"])
+
+
 # ------------------------------------------------------------------------------ report
 
 
@@ -158,9 +195,18 @@ def machine() -> str:
     )
 
 
-def main() -> None:
+def main(against: str | None = None) -> None:
     print("measuring ... (fresh process per size)", flush=True)
-    res = {size: measure("model", size, REPEATS[size]) for size in SIZES}
+    res, ratios = {}, {}
+    with revision_tree(against) as tree:
+        for size in SIZES:
+            res[size] = measure("model", size, REPEATS[size])
+            if tree is not None:  # alternate rounds of both, a ratio per round: the machine's drift cancels
+                ratios[size] = [statistics.median(res[size]["times"]) / revision_measure(tree, size)]
+                for _ in range(ROUNDS[size] - 1):
+                    ratios[size].append(
+                        statistics.median(measure("model", size, REPEATS[size])["times"]) / revision_measure(tree, size)
+                    )
     med = {size: statistics.median(r["times"]) for size, r in res.items()}
     agents = {size: r["agents"] for size, r in res.items()}
     exponent = math.log(med["L"] / med["S"]) / math.log(agents["L"] / agents["S"])
@@ -224,6 +270,16 @@ def main() -> None:
                 f"{ref[size]:.2f} s per run; this model in the same core-rules configuration: {core[size]:.3f} s "
                 f"({ref[size] / core[size]:.0f}x); the full model: {med[size]:.3f} s ({ref[size] / med[size]:.0f}x)."
             )
+    if against:
+        other.append(
+            f"- Against revision `{against}`, timed by that revision's own benchmark in alternate rounds with this "
+            "one (same machine, interpreter and libraries): model time per run of this revision over that one's, "
+            "the median over rounds (each round's ratio in brackets): "
+            + "; ".join(
+                f"{k} {statistics.median(r):.2f}x ({', '.join(f'{x:.2f}' for x in r)})" for k, r in ratios.items()
+            )
+            + "."
+        )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [
@@ -248,9 +304,10 @@ def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", nargs=3, metavar=("KIND", "SIZE", "REPEATS"))
+    parser.add_argument("--against", metavar="REV", help="also time git revision REV's model on this machine")
     args = parser.parse_args()
     if args.child:
         kind, size, repeats = args.child
         print(json.dumps(child(kind, size, int(repeats))))
     else:
-        main()
+        main(args.against)
