@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from sim.model.grouping import run_starts, unique_values
-from sim.vocabulary import MAINTENANCE, N_UNITS, PRE_PURCHASE
+from sim.vocabulary import MAINTENANCE, N_UNITS, NEVER, PRE_PURCHASE
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -390,7 +390,7 @@ def _missing_facts(rows, seats, units, own, fact_id, fact_week, logged, knows, t
         row = rows[i]
         mask = knows[row, units[i]] if own[i] else 0
         oldest = week
-        newest_week = -(1 << 62)
+        newest_week = NEVER  # before any fact (as the slots nobody filled)
         for slot in range(k):
             fact = fact_id[row, slot]
             if fact < 0 or (mask >> slot) & 1 or (shared and logged[row, slot]):
