@@ -71,6 +71,8 @@ run: $(STAMP)
 test: $(TEST_STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff check $(CODE)
 	$(VENV)/bin/ruff format --check $(CODE)
+	@echo "==> compiling the model's kernels once (Numba's cache), before the test processes start"
+	$(PY) -m sim.model.kernels
 	$(PY) -m pytest -q -n auto
 
 # make bench AGAINST=<git revision> also times that revision's model here, for a like-for-like comparison
