@@ -24,9 +24,10 @@ EXAMPLE = REPO_ROOT / "experiments" / "calibrate_example.yaml"
 #: the values at which the shipped example's targets are the model's own outcomes (its header says so)
 EXAMPLE_TRUTH = (0.65, 3.2)
 
-#: a small company over 20 weeks: a run takes about 0.3 s
+#: a small company over 20 weeks: a run takes about 0.3 s; its teams share one process (as ``conftest.SMALL``)
 SMALL_SET = """set:
   warmup: 4
+  parameters.feedback.process_spread: 0.0
   customers.accounts: 150
   customers.prospects: 20
   organization.units.sales.employees: 10
@@ -119,7 +120,7 @@ def test_the_budget_counts_distinct_candidates_and_none_is_evaluated_twice():
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory) -> dict[str, Any]:
     """Two parameters the targets identify — CX commitment (engagement) and the service's base quality
-    (satisfaction) — in a small company over 20 weeks with 3 replications, fitted to targets the model
+    (satisfaction) — in a small company over 20 weeks with 6 replications, fitted to targets the model
     itself produced at known values on the same seeds."""
     folder = tmp_path_factory.mktemp("calibrate")
     truth = (0.65, 0.45)
@@ -132,9 +133,9 @@ parameters:
 targets:
   mean_engagement: {{value: 0.5, tolerance: 0.01}}
   mean_satisfaction: {{value: 0.5, tolerance: 0.004}}
-replications: 3
+replications: 6
 seed: 11
-method: {{sample: lhs, samples: 6, local: nelder-mead, max_evaluations: 16}}
+method: {{sample: lhs, samples: 8, local: nelder-mead, max_evaluations: 24}}
 """
     spec = write(folder / "recover.yaml", body)
     means, _ = model_at(load_calibration(spec), truth, ["mean_engagement", "mean_satisfaction"])
@@ -162,14 +163,14 @@ def test_the_model_reaches_targets_it_produced_and_recovers_the_values(fitted):
         low, high = row["noise_range"]
         assert row["low"] <= low <= row["fitted"] <= high <= row["high"]
     evaluations = pd.read_parquet(out / "evaluations.parquet")
-    assert len(evaluations) <= 16 and evaluations["candidate"].is_unique
+    assert len(evaluations) <= 24 and evaluations["candidate"].is_unique
     assert set(evaluations["phase"]) == {"sample", "local"}
     best = evaluations.loc[evaluations["objective"].idxmin()]
     assert best["within_noise"] and best["objective"] == pytest.approx(manifest["objective"])
     assert pd.read_csv(out / "evaluations.csv")["objective"].to_numpy() == pytest.approx(
         evaluations["objective"].to_numpy(), nan_ok=True
     )
-    assert len(pd.read_parquet(out / "runs.parquet")) == 3 * len(evaluations)
+    assert len(pd.read_parquet(out / "runs.parquet")) == 6 * len(evaluations)
     report = (out / "calibration.md").read_text(encoding="utf-8")
     assert "95 % CI" in report and "jackknife" in report and "mean_engagement" in report
     for name in ("calibration_fit.png", "calibration_landscape.png"):
@@ -219,11 +220,11 @@ def test_a_weekly_kpi_history_is_fitted(tmp_path, capsys, monkeypatch):
         tmp_path / "history.yaml",
         f"""name: history
 scenario: {BASELINE_YAML}
-{SMALL_SET}steps: 16
+{SMALL_SET}steps: 24
 parameters:
   organization.units.delivery.capacity: [2.0, 8.0]
 history: {{file: firm.csv, tolerance: {{satisfaction: 0.006}}}}
-replications: 2
+replications: 4
 seed: 5
 method: {{samples: 4, local: nelder-mead, max_evaluations: 10}}
 """,
@@ -231,14 +232,14 @@ method: {{samples: 4, local: nelder-mead, max_evaluations: 10}}
     write(tmp_path / "firm.csv", "week,satisfaction\n5,0.5\n")  # a placeholder, to read the seeds
     cal = load_calibration(spec)
     _, weekly = model_at(cal, (3.0,), [], ["satisfaction"])
-    rows = ["week,satisfaction"] + [f"{w},{float(weekly.loc[w, 'satisfaction'])!r}" for w in range(5, 17)]
+    rows = ["week,satisfaction"] + [f"{w},{float(weekly.loc[w, 'satisfaction'])!r}" for w in range(5, 25)]
     rows[4] = rows[4].split(",")[0] + ","  # week 8 without data
     write(tmp_path / "firm.csv", "\n".join(rows) + "\n")
     code, stdout, err = call(capsys, "calibrate", str(spec), "--out", "out", "--workers", "1", "--no-progress")
     assert code == 0, err
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     (row,) = manifest["targets"]
-    assert row["target"] == "history:satisfaction" and row["weeks"] == 11 and row["reached"]
+    assert row["target"] == "history:satisfaction" and row["weeks"] == 19 and row["reached"]
     assert abs(manifest["fitted"]["organization.units.delivery.capacity"] - 3.0) < 0.5, manifest["fitted"]
     assert manifest["history"]["sha256"]
     assert "satisfaction (history)" in stdout

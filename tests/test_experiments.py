@@ -15,7 +15,7 @@ EXPECTED_RUNS = {"leadership_x_information_speed": 360, "policy_portfolio": 180,
 #: calibration specs (``cxsim calibrate``) ship beside the batch specs; tests/test_calibrate.py covers them
 CALIBRATION_SPECS = {"calibrate_example"}
 #: sampled specs: (method, design rows, replications)
-EXPECTED_SAMPLES = {"sensitivity_morris": ("morris", 300, 2), "sensitivity_sobol": ("sobol", 640, 2)}
+EXPECTED_SAMPLES = {"sensitivity_morris": ("morris", 310, 2), "sensitivity_sobol": ("sobol", 640, 2)}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_RUNS))

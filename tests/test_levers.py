@@ -46,6 +46,9 @@ class Bar(NamedTuple):
 
 MECHANISM = Bar(t=4.0, agree=14)
 DOWNSTREAM = Bar(t=2.0, agree=10)
+#: twice the seeds, for a downstream effect of about one paired SE at 16 seeds; the same share must agree
+WIDE_SEEDS = range(1, 33)
+DOWNSTREAM_WIDE = Bar(t=2.0, agree=20)
 
 #: a company where about 60 % of the people leave in a year (weekly quit hazard 2 % at average
 #: engagement, instead of 0.22 %): enough hires in a year to see what recruiting changes: some 300
@@ -117,7 +120,8 @@ def simulate(name: str, seed: int) -> Run:
     while model.steps < sc.steps:
         before = world.process_multiplier.copy()
         model.step()
-        # drift only raises a multiplier below 1 (and leaves 1 alone), so every fall is a fix
+        # drift only raises a multiplier below its team's untreated level (and leaves it there), so every
+        # fall is a fix
         fixes.append(int((world.process_multiplier < before).sum()))
         staffed = [(w.unit == u) & w.filled for u in range(N_UNITS)]  # a unit may be left with nobody
         skill.append([w.skill[m].mean() if m.any() else np.nan for m in staffed])
@@ -140,20 +144,20 @@ def simulate(name: str, seed: int) -> Run:
 
 
 @cache
-def arm(name: str) -> tuple[Run, ...]:
+def arm(name: str, seeds: range = SEEDS) -> tuple[Run, ...]:
     """The runs of one arm over the seeds (computed once per session)."""
-    return tuple(simulate(name, seed) for seed in SEEDS)
+    return tuple(simulate(name, seed) for seed in seeds)
 
 
 Metric = Callable[[Run], float]
 
 
-def assert_higher(low: str, high: str, metric: Metric, what: str, bar: Bar) -> np.ndarray:
+def assert_higher(low: str, high: str, metric: Metric, what: str, bar: Bar, seeds: range = SEEDS) -> np.ndarray:
     """``metric`` is higher in arm ``high`` than in arm ``low``, as clearly as ``bar`` asks.
 
     Returns the paired differences (``high`` minus ``low``, one per seed).
     """
-    d = np.array([metric(h) - metric(lo) for lo, h in zip(arm(low), arm(high), strict=True)])
+    d = np.array([metric(h) - metric(lo) for lo, h in zip(arm(low, seeds), arm(high, seeds), strict=True)])
     _assert_clear(d, f"{what}: {high} - {low}", bar)
     return d
 
@@ -314,7 +318,8 @@ def test_licence_to_sell_lifts_sales_skill_and_the_sales_stages():
     for stage in STAGES[:2]:
         assert_higher("baseline", "licence_to_sell", stage_quality(stage, weeks), f"{stage} quality", DOWNSTREAM)
         satisfaction = mean_after(f"satisfaction.{stage}", weeks)
-        assert_higher("baseline", "licence_to_sell", satisfaction, f"{stage} satisfaction", DOWNSTREAM)
+        # prospects' satisfaction moves by about 0.005-0.01 in the months after the licence weeks: 32 seeds
+        assert_higher("baseline", "licence_to_sell", satisfaction, f"{stage} satisfaction", DOWNSTREAM_WIDE, WIDE_SEEDS)
 
 
 def test_licence_to_deliver_lifts_delivery_and_support_and_customers():

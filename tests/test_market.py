@@ -168,8 +168,10 @@ def test_adoption_follows_the_bass_curve(adoption):
     assert np.abs(adoption - delayed).max() < 0.02
     assert np.abs(adoption - bass_f(t, p, q)).max() < 0.02
     growth = np.convolve(np.diff(adoption), np.ones(13) / 13, mode="same")  # a quarter's smoothing
-    peak = (np.argmax(growth) + 1) / WEEKS_PER_YEAR
-    assert peak == pytest.approx(np.log(q / p) / (p + q), abs=1.0)
+    # the steepest growth is where F crosses (q - p) / 2q, at ln(q/p) / (p + q): where the mean curve
+    # crosses that share (the argmax of a noisy, flat-topped growth curve would wander by a year)
+    crossing = (np.argmax(adoption >= (q - p) / (2 * q)) + 1 - PIPELINE_WEEKS) / WEEKS_PER_YEAR
+    assert crossing == pytest.approx(np.log(q / p) / (p + q), abs=0.5)
     assert growth[:26].mean() < growth.max() / 3 and growth[-26:].mean() < growth.max() / 3
     assert 0.95 < adoption[-1] <= 1.0
     assert (np.diff(adoption) >= 0).all()

@@ -20,8 +20,8 @@ from sim.scenario.schema import Scenario
 
 def test_every_numeric_parameter_has_a_range_that_holds_its_default_within_its_bounds():
     keys = numeric_parameters()
-    assert len(keys) == 256  # 166 parameters, and the organisation, customers, channels and policies
-    assert len([k for k in keys if k.startswith("parameters.")]) == 166
+    assert len(keys) == 257  # 167 parameters, and the organisation, customers, channels and policies
+    assert len([k for k in keys if k.startswith("parameters.")]) == 167
     for key in keys:
         r = parameter_range(key)
         low, high = r.plausible

@@ -343,13 +343,16 @@ def _paired_outcomes(path: str, seed: int) -> dict[str, float]:
 #: churn counts the few renewals lost in a year, the noisiest outcome the README names
 README_SEEDS = range(1, 9)
 CHURN_SEEDS = range(1, 17)
+#: scenarios whose claimed effect on the run's means is small: a 12-week shock to one unit moves the
+#: 130 measured weeks' satisfaction by about 0.003 (a paired SE of about 0.001 at 8 seeds)
+SMALL_EFFECT = {"capacity_shock"}
 
 
 @pytest.mark.slow
 def test_readme_directions_hold_over_paired_seeds():
     """Every direction the README's scenario table claims holds against the baseline: the paired
     95 % CI of the difference over 8 seeds (common random numbers; 16 for a scenario that claims a
-    direction of churn) excludes zero on the claimed side."""
+    direction of churn or whose effect is small) excludes zero on the claimed side."""
     from concurrent.futures import ProcessPoolExecutor
 
     from sim.experiments.stats import paired_difference
@@ -357,7 +360,7 @@ def test_readme_directions_hold_over_paired_seeds():
     claims = readme_claims()
     assert set(claims) == {p.stem for p in SHIPPED} - {"baseline"}
     seeds = {
-        name: CHURN_SEEDS if any(o == "annual_churn_rate" for o, _ in outs) else README_SEEDS
+        name: CHURN_SEEDS if name in SMALL_EFFECT or any(o == "annual_churn_rate" for o, _ in outs) else README_SEEDS
         for name, outs in claims.items()
     }
     seeds["baseline"] = CHURN_SEEDS

@@ -38,6 +38,7 @@ def build_world(config: Scenario, rng: np.random.Generator) -> World:
     cust = config.customers
     workforce = build_workforce(config, rng)
     world = World(config, rng, workforce, capacity=int(_ROW_HEADROOM * (cust.accounts + cust.prospects)) + _ROW_SLACK)
+    _draw_processes(world)
     _add_initial_customers(world, cust.accounts)
     add_prospects(world, cust.prospects)
     acc = world.accounts
@@ -50,6 +51,28 @@ def build_world(config: Scenario, rng: np.random.Generator) -> World:
     if config.warmup == 0:
         world.mark_cohort()
     return world
+
+
+def _draw_processes(world: World) -> None:
+    """Each team's untreated process: the same work done with different local practice and tooling.
+
+    Frei et al. (1999) found wide, persistent process variation across the units of one service
+    firm. A team's multiplier on its losses and failures is log-normal, ``exp(process_spread x Z)``,
+    divided by its unit's mean over teams: the spread says how a unit's teams differ, not how
+    well the unit works (every unit's teams average exactly 1, so the company's level, and
+    what a policy does to it, does not hang on a few teams' luck). The standard normal draws are
+    taken whatever the spread, right after the workforce's and before any draw a policy changes:
+    runs that differ in a policy or in the spread give every team the same process (common
+    random numbers).
+    """
+    w = world.workforce
+    z = world.rng.standard_normal(w.teams)
+    raw = np.exp(world.params.feedback.process_spread * z)
+    unit_mean = np.bincount(w.team_unit, weights=raw, minlength=N_UNITS) / np.maximum(
+        np.bincount(w.team_unit, minlength=N_UNITS), 1
+    )
+    world.process_untreated = raw / unit_mean[w.team_unit]
+    world.process_multiplier *= world.process_untreated[:, None, None]
 
 
 def _add_initial_customers(world: World, k: int) -> None:

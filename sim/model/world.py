@@ -53,7 +53,7 @@ class World:
         knowledge: the registry of fresh customer facts and who outside the account teams holds them.
         step_stats: this week's diffusion statistics.
         process_multiplier: per team, channel and cause, the multiplier on that cause's losses that
-            leaders' fixes lower.
+            leaders' fixes lower; process_untreated: per team, the level it drifts back to.
         team_score, bonus_share: per team, the measured customer score and the CX bonus share.
         feedback: detractor reports on their way to the leaders.
         why_counts: detractors' why (channel x cause) over the measured window.
@@ -85,6 +85,8 @@ class World:
         self.reputation = 0.0
         #: per team, channel and cause, the share of that cause's losses the team's process lets through
         self.process_multiplier = np.ones((workforce.teams, len(CHANNELS), len(CAUSES)))
+        #: per team, the multiplier of its untreated process (1 for every team without process spread)
+        self.process_untreated = np.ones(workforce.teams)
         #: per team and channel, whether the team serves the channel (its unit's stage)
         self.process_cells = CHANNEL_UNIT[None, :] == workforce.team_unit[:, None]
         #: per team, its smoothed measured customer score (NaN until surveyed) and the CX bonus it earns

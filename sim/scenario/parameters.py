@@ -194,9 +194,10 @@ class EngagementParameters(Strict):
         plausible=(0.1, 0.3),
     )
     customer_weight: float = param(
-        0.15,
+        0.10,
         "engagement per unit of satisfaction",
-        "Schneider, White & Paul 1998: climate and customer satisfaction reinforce each other.",
+        "Schneider, White & Paul 1998: climate and customer satisfaction reinforce each other; calibrated to "
+        "pattern 1 (the two-way link raises the teams' engagement-satisfaction correlation).",
         "Lift from the satisfaction of the accounts an employee serves (centred on `customer_reference`).",
         ge=0,
         le=1,
@@ -651,14 +652,14 @@ class ServiceParameters(Strict):
         plausible=(0.04, 0.12),
     )
     recovery_paradox_bonus: float = param(
-        0.08,
+        0.14,
         "quality",
         "de Matos et al. 2007; Maxham & Netemeyer 2002: small, only after a first failure; calibrated to pattern 6 "
         "with `recovered_quality_loss`.",
         "Extra quality of a recovery when it is the account's first recent failure.",
         ge=0,
         le=0.2,
-        plausible=(0.0, 0.08),
+        plausible=(0.04, 0.16),
     )
     first_failure_window_weeks: int = param(
         13,
@@ -1464,16 +1465,32 @@ class FeedbackParameters(Strict):
         0.4,
         "ratio",
         "Calibrated: some failures cannot be designed away.",
-        "Lowest process multiplier fixes reach (the share of a cause's losses no fix removes).",
+        "Lowest process multiplier fixes reach, as a share of the team's untreated level (the share of a "
+        "cause's losses no fix removes).",
         ge=0,
         le=1,
         plausible=(0.25, 0.55),
+    )
+    process_spread: float = param(
+        0.5,
+        "log-sd",
+        "Frei, Kalakota, Leone & Marx 1999 (Management Science 45:1210): branches and units of one "
+        "service firm run the same process with widely different performance, and that process "
+        "variation explains much of their outcome differences; Syverson 2011 (J. Econ. Lit. 49:326): "
+        "such dispersion persists: 90th/10th percentile ratios of about 1.9 (TFP) to 4 (labour productivity) "
+        "within industries, a log-sd of about 0.25-0.55. Calibrated to patterns 1 and "
+        "7 (teams' customer satisfaction against their engagement and turnover).",
+        "Spread of the teams' untreated processes: a team's untreated multiplier on its losses and "
+        "failures is exp(spread x Z - spread^2 / 2) (mean 1), Z standard normal, drawn once per team.",
+        ge=0,
+        le=2,
+        plausible=(0.25, 0.75),
     )
     process_drift: float = param(
         0.01,
         "1/week",
         "Calibrated: without attention processes decay (Oliva & Sterman 2001, eroding standards).",
-        "Weekly return of every process multiplier toward 1.",
+        "Weekly return of every process multiplier toward its team's untreated level.",
         ge=0,
         le=1,
         plausible=(0.005, 0.02),

@@ -651,6 +651,7 @@ FIXED_KEYS: dict[str, str] = {
     "parameters.market.return_weeks": "the market's return queue is built at week 0",
     "parameters.information.facts_per_account": "the account store keeps that many facts from week 0",
     "parameters.engagement.settling_rounds": "it is used only to build the initial state",
+    "parameters.feedback.process_spread": "each team's untreated process is drawn at week 0",
     "parameters.staffing.experienced_skill_mean": "it is used only to build the initial state",
     "parameters.staffing.experienced_skill_sd": "it is used only to build the initial state",
     "parameters.staffing.experienced_skill_min": "it is used only to build the initial state",

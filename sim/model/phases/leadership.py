@@ -35,8 +35,10 @@ def leadership_phase(world: World) -> None:
     """Team leaders turn the reports that reach them into process fixes; unattended processes drift back.
 
     Every team has a process multiplier per (channel, cause) on the losses of that cause in its
-    touchpoints (:mod:`sim.model.phases.touchpoints`); 1 is the untreated process. Without
-    attention each multiplier drifts back toward 1 (eroding standards, Oliva & Sterman 2001).
+    touchpoints (:mod:`sim.model.phases.touchpoints`). Teams start from their untreated process
+    (``process_spread``, Frei et al. 1999); without attention each multiplier drifts back toward
+    it (eroding standards, Oliva & Sterman 2001), and fixes cannot take it below ``fix_floor``
+    times it.
     A cell of ``c`` reports that reaches the team's leader is acted on with probability
     ``1 - (1 - a)^c``, where ``a = feedback_processing x priority`` and the priority that the
     executive team gives customer feedback is ``floor + (1 - floor) x CX commitment`` (seed 000
@@ -49,7 +51,8 @@ def leadership_phase(world: World) -> None:
     """
     fb = world.params.feedback
     mult = world.process_multiplier
-    mult += fb.process_drift * (1.0 - mult)
+    untreated = world.process_untreated[:, None, None]
+    mult += fb.process_drift * (untreated - mult)
     batches = world.feedback.deliver(world.week)
     if not batches:
         return
@@ -71,7 +74,7 @@ def leadership_phase(world: World) -> None:
         spread = 1.0 - strength / FIXABLE.size
         for c in FIXABLE:  # a handful of causes: the untargeted fixes of all cells at once per cause
             np.multiply.at(keep[:, :, c], (team[~named], channel[~named]), spread)
-        np.maximum(fb.fix_floor, mult * keep, out=mult, where=keep < 1.0)
+        np.maximum(fb.fix_floor * untreated, mult * keep, out=mult, where=keep < 1.0)
         world.counters["fixes"] += int(fixed.sum())
         world.counters["fixes_targeted"] += int(named.sum())
 
