@@ -138,6 +138,14 @@ def check_scheduler_text(scheduler: str | None) -> None:
         raise InputError("--scheduler", None, scheduler, "allowed: a scheduler address such as tcp://10.0.0.5:8786")
 
 
+def check_executor_options(workers: int | None, worker_timeout: float | None, scheduler: str | None) -> None:
+    """The options of a command that runs on local processes or a Dask cluster: ``--workers``,
+    ``--worker-timeout`` and ``--scheduler``."""
+    check_workers(workers)
+    check_worker_timeout(worker_timeout)
+    check_scheduler_text(scheduler)
+
+
 def check_outcome(option: str, name: str, allowed: Sequence[str]) -> None:
     """An outcome named on the command line must be one of ``allowed`` (listed in the message)."""
     if name not in allowed:
@@ -233,9 +241,7 @@ def batch(
 ) -> None:
     """Run an experiment spec (sweep, cases, replications); resumes where a killed batch stopped."""
     try:
-        check_workers(workers)
-        check_worker_timeout(worker_timeout)
-        check_scheduler_text(scheduler)
+        check_executor_options(workers, worker_timeout, scheduler)
     except InputError as exc:
         fail(exc)
     from sim.experiments.batch import run_batch
@@ -292,9 +298,7 @@ def sensitivity(
     from sim.experiments.sensitivity import check_replications
 
     try:
-        check_workers(workers)
-        check_worker_timeout(worker_timeout)
-        check_scheduler_text(scheduler)
+        check_executor_options(workers, worker_timeout, scheduler)
         check_replications(replications)
     except InputError as exc:
         fail(exc)
@@ -428,9 +432,7 @@ def compare(
             raise InputError("--reps", None, reps, "give either --reps or --ci-width, not both")
         for name in metrics:
             check_outcome("--metric", name, list(OUTCOMES))
-        check_workers(workers)
-        check_worker_timeout(worker_timeout)
-        check_scheduler_text(scheduler)
+        check_executor_options(workers, worker_timeout, scheduler)
         if len(scenarios) < 2:
             raise InputError(
                 "compare", None, scenarios, "give at least two scenario files (the first is the reference)"

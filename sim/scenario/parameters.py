@@ -1481,7 +1481,8 @@ class FeedbackParameters(Strict):
         "within industries, a log-sd of about 0.25-0.55. Calibrated to patterns 1 and "
         "7 (teams' customer satisfaction against their engagement and turnover).",
         "Spread of the teams' untreated processes: a team's untreated multiplier on its losses and "
-        "failures is exp(spread x Z - spread^2 / 2) (mean 1), Z standard normal, drawn once per team.",
+        "failures is exp(spread x Z), Z standard normal, divided by its unit's mean over teams (a unit's "
+        "teams average 1); drawn once per team at week 0.",
         ge=0,
         le=2,
         plausible=(0.25, 0.75),
