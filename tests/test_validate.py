@@ -353,6 +353,12 @@ def test_every_pattern_is_measured_with_a_finite_estimate_and_interval(validated
         for c in r.criteria:
             e = c.estimate
             where = f"pattern {r.pattern.number} {c.criterion.key}"
+            if c.criterion.key == "churn_ratio" and r.details["top_box_churn"]["value"] == 0:
+                # two replications of 150 accounts give a few dozen top-box renewals, which churn about 1 %
+                # of the time: with none churned the ratio is undefined, and the verdict says so rather than
+                # passing (tests/test_validate.py::test_renewal_records_with_a_known_churn_ratio measures one)
+                assert math.isnan(e.value) and not c.passed, where
+                continue
             assert math.isfinite(e.value) and e.n >= 2, where
             if c.criterion.key != "weeks_below":  # a count of weeks, each decided by its own interval
                 assert math.isfinite(e.low) and math.isfinite(e.high) and e.low <= e.high, where
