@@ -19,7 +19,7 @@ from sim.validation.patterns import ABOVE, BELOW
 
 if TYPE_CHECKING:
     from sim.validation.experiments import Design
-    from sim.validation.report import CriterionResult, PatternResult
+    from sim.validation.verdicts import CriterionResult, PatternResult
 
 #: colour of the published band and of a criterion that passes / fails
 BAND_COLOR, PASS_COLOR, FAIL_COLOR = "#009E73", PALETTE[0], PALETTE[1]

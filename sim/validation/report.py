@@ -15,7 +15,6 @@ import io
 import itertools
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,44 +35,13 @@ from sim.validation.experiments import (
     Design,
 )
 from sim.validation.patterns import PATTERNS, Criterion, Pattern, show
+from sim.validation.verdicts import CriterionResult, PatternResult
 from sim.vocabulary import WEEKS_PER_YEAR
 
 #: the teams whose customers are under contract (patterns 1 and 7)
 CUSTOMER_UNITS = ("delivery", "support")
 #: the files the report writes (figures apart)
 REPORT_FILES = ("report.md", "patterns.csv", "patterns.json", "replications.csv")
-
-
-@dataclass(frozen=True)
-class CriterionResult:
-    """A criterion with the model's estimate and the verdict."""
-
-    criterion: Criterion
-    estimate: m.Estimate
-
-    @property
-    def passed(self) -> bool:
-        e = self.estimate
-        return self.criterion.passes(e.value, e.low, e.high)
-
-    @property
-    def reason(self) -> str:
-        e = self.estimate
-        return self.criterion.why_not(e.value, e.low, e.high)
-
-
-@dataclass
-class PatternResult:
-    """A pattern's criteria with their estimates, the replications behind them, and what its figure draws."""
-
-    pattern: Pattern
-    criteria: list[CriterionResult]
-    replications: list[dict[str, Any]] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.criteria)
 
 
 class Runs:

@@ -37,7 +37,8 @@ from sim.outputs.provenance import environment, git_commit
 from sim.scenario.loading import load_scenario
 from sim.validation.experiments import RECORD_VERSION, Design, Plan, Task, build_design, measure
 from sim.validation.patterns import PATTERNS
-from sim.validation.report import REPORT_FILES, PatternResult, evaluate, figure_name, write_report
+from sim.validation.report import REPORT_FILES, evaluate, figure_name, write_report
+from sim.validation.verdicts import PatternResult
 
 #: a validation folder's kind in its ownership marker
 KIND = "validation"
