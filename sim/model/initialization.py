@@ -68,10 +68,7 @@ def _draw_processes(world: World) -> None:
     w = world.workforce
     z = world.rng.standard_normal(w.teams)
     raw = np.exp(world.params.feedback.process_spread * z)
-    unit_mean = np.bincount(w.team_unit, weights=raw, minlength=N_UNITS) / np.maximum(
-        np.bincount(w.team_unit, minlength=N_UNITS), 1
-    )
-    world.process_untreated = raw / unit_mean[w.team_unit]
+    world.process_untreated = raw / w.unit_mean(raw)[w.team_unit]
     world.process_multiplier *= world.process_untreated[:, None, None]
 
 

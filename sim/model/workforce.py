@@ -57,6 +57,12 @@ class Workforce:
     def teams(self) -> int:
         return self.team_unit.size
 
+    def unit_mean(self, per_team: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Per unit, the (weighted) mean of a per-team value over its teams (0 for a unit without teams)."""
+        w = np.ones(self.teams) if weights is None else weights
+        total = np.bincount(self.team_unit, weights=per_team * w, minlength=N_UNITS)
+        return total / np.maximum(np.bincount(self.team_unit, weights=w, minlength=N_UNITS), 1)
+
     def graph(self) -> nx.Graph:
         """The collaboration network as a networkx graph (built on demand, for inspection and the page)."""
         graph = nx.Graph()

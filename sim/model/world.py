@@ -157,9 +157,7 @@ class World:
     def unit_trait(self, trait: str) -> np.ndarray:
         """Per unit, the mean trait of its team leaders, weighted by team size (what the unit brings to
         the executive meeting)."""
-        w = self.workforce
-        total = np.bincount(w.team_unit, weights=self.traits[trait] * self.team_size, minlength=N_UNITS)
-        return total / np.maximum(np.bincount(w.team_unit, weights=self.team_size, minlength=N_UNITS), 1)
+        return self.workforce.unit_mean(self.traits[trait], weights=self.team_size)
 
     def mark_cohort(self) -> None:
         """The customers at the end of the warm-up form the cohort net revenue retention follows."""
